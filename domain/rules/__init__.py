@@ -1,0 +1,1 @@
+"""Mastery rules: pure functions from a student's evidence to a status."""

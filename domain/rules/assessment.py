@@ -1,0 +1,89 @@
+"""Does one piece of evidence meet a rule's threshold, and why (not)?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from domain.records import Evidence, Score
+from domain.rules.model import CorrectOf, Percent, Rubric, Rule
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """One piece of evidence judged against one rule version.
+
+    `value` is the score normalised to 0–1 as the averaging methods use it
+    (0 for a piece over the time limit); None when the score cannot be read
+    under this rule (a rubric level the rule does not define).
+    """
+
+    event_id: str
+    meets: bool
+    value: float | None
+    over_time: bool
+    reason: str
+
+
+def threshold_fraction(rule: Rule) -> Fraction:
+    """The threshold on the 0–1 scale the averaging methods compare against."""
+    t = rule.threshold
+    if isinstance(t, CorrectOf):
+        return Fraction(t.min_correct, t.of)
+    if isinstance(t, Percent):
+        return Fraction(str(t.min)) / 100
+    return Fraction(t.levels.index(t.min_level), len(t.levels) - 1)
+
+
+def normalised_score(score: Score, rule: Rule) -> Fraction | None:
+    """The score on a 0–1 scale; a rubric level as its index over levels − 1."""
+    if score.total is not None and score.correct is not None:
+        return Fraction(score.correct, score.total)
+    if score.percent is not None:
+        return Fraction(str(score.percent)) / 100
+    t = rule.threshold
+    if isinstance(t, Rubric) and score.rubric_level in t.levels:
+        return Fraction(t.levels.index(score.rubric_level), len(t.levels) - 1)
+    return None
+
+
+def time_allowed(evidence: Evidence, rule: Rule) -> float | None:
+    if rule.time_limit_seconds is None:
+        return None
+    return rule.time_limit_seconds * max(evidence.extended_time_factor, 1.0)
+
+
+def assess(evidence: Evidence, rule: Rule) -> Assessment:
+    eid = evidence.meta.event_id
+    allowed = time_allowed(evidence, rule)
+    duration = evidence.duration_seconds
+    if allowed is not None and duration is not None and duration > allowed:
+        with_acc = (
+            f" (the {rule.time_limit_seconds} s limit × {evidence.extended_time_factor:g} extended time)"
+            if evidence.extended_time_factor > 1
+            else ""
+        )
+        return Assessment(
+            eid,
+            meets=False,
+            value=0.0,
+            over_time=True,
+            reason=f"took {duration:g} s, over the {allowed:g} s allowed{with_acc}; counts as a miss",
+        )
+    value = normalised_score(evidence.score, rule)
+    if value is None:
+        return Assessment(
+            eid,
+            meets=False,
+            value=None,
+            over_time=False,
+            reason=f"score {evidence.score.describe()} cannot be read under this rule's threshold",
+        )
+    meets = value >= threshold_fraction(rule)
+    needed = rule.describe_threshold()
+    reason = (
+        f"score {evidence.score.describe()} meets {needed}"
+        if meets
+        else f"score {evidence.score.describe()} is below {needed}"
+    )
+    return Assessment(eid, meets=meets, value=float(value), over_time=False, reason=reason)

@@ -1,0 +1,1 @@
+"""Adapters: the only package that knows SQLite, PostgreSQL and the environment."""

@@ -1,0 +1,69 @@
+"""The one settings object: every environment variable of CONTRACT.md §1 is read here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROLES = ("all", "ingest", "relay", "projections", "query")
+
+
+class ConfigError(Exception):
+    """Bad configuration: the process stops at start with this one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MASTERY_", extra="ignore")
+
+    database_url: str | None = None
+    kafka_bootstrap: str | None = None
+    bootstrap_token: SecretStr | None = None
+    data_dir: Path = Path(".mastery")
+    # Not in the contract's table, but useful to tune: events per projection transaction.
+    projection_batch_size: int = 2000
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        if not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                f"MASTERY_DATABASE_URL must be a postgresql:// URL, got {v.split('://')[0]!r}"
+            )
+        return v
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def events_path(self) -> Path:
+        return self.data_dir / "events.sqlite"
+
+    @property
+    def readmodels_path(self) -> Path:
+        return self.data_dir / "readmodels.sqlite"
+
+    def describe_store(self) -> str:
+        if self.database_url is None:
+            return f"embedded SQLite under {self.data_dir}"
+        from psycopg.conninfo import conninfo_to_dict
+
+        info = conninfo_to_dict(self.database_url)
+        return f"PostgreSQL {info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a validation failure into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as e:
+        errors = getattr(e, "errors", None)
+        if callable(errors):
+            first = errors()[0]
+            field = ".".join(str(p) for p in first["loc"]).upper()
+            raise ConfigError(f"MASTERY_{field}: {first['msg']}") from None
+        raise ConfigError(str(e)) from None

@@ -1,0 +1,99 @@
+"""Bearer tokens, stored hashed (SHA-256 of 256 random bits: no salt needed at that entropy)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column, DateTime, Engine, String, Table, select, update
+
+from infra.readstore import metadata
+
+ROLES = ("admin", "teacher", "student", "guardian", "auditor", "analyst", "ingest")
+
+auth_tokens = Table(
+    "auth_tokens",
+    metadata,
+    Column("token_id", String, primary_key=True),
+    Column("token_hash", String, nullable=False, unique=True),
+    Column("role", String, nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("name", String, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    token_id: str
+    role: str
+    name: str
+    scopes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def recorded_by(self) -> str:
+        return f"{self.role}:{self.name}"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenStore:
+    def __init__(self, engine: Engine, bootstrap_token: str | None = None) -> None:
+        self.engine = engine
+        self.bootstrap_token = bootstrap_token
+
+    def create(self, role: str, scopes: list[str], name: str, token: str | None = None) -> str:
+        """Store a new token's hash and return the token, which is shown once.
+
+        `token` lets the demo mint reproducible tokens; everything else lets
+        the secret be drawn here.
+        """
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        for scope in scopes:
+            kind, _, ident = scope.partition(":")
+            if kind not in ("class", "student", "school") or not ident:
+                raise ValueError(f"scope {scope!r} must be KIND:ID with KIND class, student or school")
+        token = token or "ml_" + secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            existing = conn.execute(
+                select(auth_tokens.c.token_id).where(auth_tokens.c.token_hash == _hash(token))
+            ).first()
+            if existing is None:
+                conn.execute(
+                    auth_tokens.insert().values(
+                        token_id=secrets.token_hex(8),
+                        token_hash=_hash(token),
+                        role=role,
+                        scopes=list(scopes),
+                        name=name or role,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        return token
+
+    def revoke(self, token_id: str) -> bool:
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(auth_tokens)
+                .where(auth_tokens.c.token_id == token_id, auth_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
+            return bool(res.rowcount)
+
+    def authenticate(self, token: str) -> Principal | None:
+        if self.bootstrap_token and hmac.compare_digest(token, self.bootstrap_token):
+            return Principal("bootstrap", "admin", "bootstrap")
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(auth_tokens).where(auth_tokens.c.token_hash == _hash(token))
+            ).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        return Principal(row.token_id, row.role, row.name, tuple(row.scopes))

@@ -1,0 +1,1 @@
+"""Application services: ingest, projections, query, and the CLI that wires them."""

@@ -1,0 +1,46 @@
+"""create_app(settings, role): one FastAPI app per process; nothing connects at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from infra.settings import Settings
+from services.bootstrap import Ledger, build_ledger
+from services.http import install_error_handlers
+from services.ingest.api import router as ingest_router
+from services.query.api import router as query_router
+
+DESCRIPTION = """An event-sourced learning-record store for mastery-based schools.
+Every endpoint needs `Authorization: Bearer <token>`. Errors are RFC 9457 problem+json."""
+
+
+def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = None) -> FastAPI:
+    """`ledger` lets a caller (the demo, tests) hand over an already-built one."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built = ledger or build_ledger(settings)
+        app.state.ledger = built
+        if role in ("all", "projections"):
+            built.start_projections()
+        try:
+            yield
+        finally:
+            built.close()
+
+    app = FastAPI(title="Mastery Ledger", version="1.0", description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+    if role in ("all", "ingest"):
+        app.include_router(ingest_router)
+    if role in ("all", "query"):
+        app.include_router(query_router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, object]:
+        led: Ledger = app.state.ledger
+        return {"status": "ok", "role": role, "store": settings.describe_store(), "position": led.store.head_position()}
+
+    return app

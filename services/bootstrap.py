@@ -1,0 +1,70 @@
+"""Wires adapters to services for one process (cosmicpython's bootstrap)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from domain.rules.status import RuleVersion
+from infra.eventstore import LedgerStore, open_event_store
+from infra.readstore import open_read_store
+from infra.settings import Settings
+from infra.tokens import TokenStore
+from services.catalog import Catalog
+from services.ingest.roster import RosterWriter
+from services.ingest.writer import EventWriter
+from services.projections.catalog import CatalogProjection
+from services.projections.mastery import MasteryProjection
+from services.projections.runner import ProjectionRunner
+
+
+@dataclass
+class Ledger:
+    settings: Settings
+    store: LedgerStore
+    engine: Engine
+    catalog: Catalog
+    writer: EventWriter
+    roster: RosterWriter
+    runner: ProjectionRunner
+    tokens: TokenStore
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start_projections(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.runner.run, args=(self._stop,), name="projections", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.engine.dispose()
+        self.store.factory.close()
+
+
+def build_ledger(settings: Settings) -> Ledger:
+    store = open_event_store(settings)
+    engine = open_read_store(settings)
+    catalog = Catalog(store)
+
+    def versions_of(ids: Sequence[str]) -> Mapping[str, Sequence[RuleVersion]]:
+        return {oid: view.versions for oid, view in catalog.get_many(ids).items()}
+
+    projections = [CatalogProjection(catalog.get), MasteryProjection(versions_of)]
+    runner = ProjectionRunner(store, engine, projections, settings.projection_batch_size)
+    token = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
+    return Ledger(
+        settings=settings,
+        store=store,
+        engine=engine,
+        catalog=catalog,
+        writer=EventWriter(store, catalog),
+        roster=RosterWriter(store),
+        runner=runner,
+        tokens=TokenStore(engine, token),
+    )

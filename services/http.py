@@ -1,0 +1,132 @@
+"""HTTP plumbing shared by the services: auth, problem+json errors, read positions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.records import RECORD_TYPES
+from infra.tokens import Principal
+from services.bootstrap import Ledger
+from services.errors import Forbidden, NotReady, ProblemError
+from services.projections.catalog import enrolments
+
+PROBLEM = "application/problem+json"
+MIN_POSITION_WAIT = 5.0
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    headers = extra.pop("headers", None) if "headers" in extra else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> list[Any]:
+    # Pydantic puts the union tag into the path (events.3.attempt.score); users
+    # know the event by index, so the tag is dropped.
+    out = list(loc)
+    return [p for i, p in enumerate(out) if not (p in RECORD_TYPES and i > 0 and isinstance(out[i - 1], int))]
+
+
+def _msg(err: dict[str, Any]) -> str:
+    msg = str(err.get("msg", "invalid"))
+    return msg.removeprefix("Value error, ")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(_req: Request, exc: ProblemError) -> JSONResponse:
+        extra: dict[str, Any] = {}
+        if exc.errors is not None:
+            extra["errors"] = exc.errors
+        resp = problem(exc.status, exc.title, exc.detail, **extra)
+        if isinstance(exc, NotReady):
+            resp.headers["Retry-After"] = "1"
+        return resp
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": _clean_loc(tuple(e["loc"])), "msg": _msg(e)} for e in exc.errors()]
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+        return problem(422, "Unprocessable Content", detail or "invalid request", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        resp = problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+        for k, v in (exc.headers or {}).items():
+            resp.headers[k] = v
+        return resp
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def get_ledger(request: Request) -> Ledger:
+    ledger: Ledger = request.app.state.ledger
+    return ledger
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+
+
+def get_principal(request: Request, ledger: LedgerDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise StarletteHTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
+    principal = ledger.tokens.authenticate(token.strip())
+    if principal is None:
+        raise StarletteHTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(principal: Principal, *roles: str) -> None:
+    if principal.role not in roles:
+        raise Forbidden(f"role {principal.role!r} may not do this")
+
+
+def scoped_students(ledger: Ledger, principal: Principal) -> set[str] | None:
+    """The students a principal may see; None means all of them."""
+    if principal.role in ("admin", "auditor"):
+        return None
+    ids = {s.partition(":")[2] for s in principal.scopes if s.startswith("student:")}
+    classes = [s.partition(":")[2] for s in principal.scopes if s.startswith("class:")]
+    if principal.role == "teacher" and classes:
+        with ledger.engine.connect() as conn:
+            ids |= set(
+                conn.execute(select(enrolments.c.student_id).where(enrolments.c.class_id.in_(classes))).scalars()
+            )
+    if principal.role in ("student", "guardian", "teacher"):
+        return ids
+    return set()  # analyst, ingest: nothing that names a student
+
+
+def read_position(
+    ledger: LedgerDep,
+    response: Response,
+    min_position: Annotated[int | None, Query(ge=0, description="wait until read models reach this log position")] = None,
+) -> int:
+    """Waits for `min_position` (up to 5 s, else 503) and sets X-Projection-Position."""
+    if min_position is not None and not ledger.runner.wait_for(min_position, MIN_POSITION_WAIT):
+        raise NotReady(f"read models have not reached position {min_position} within {MIN_POSITION_WAIT:g} s")
+    position = ledger.runner.position()
+    response.headers["X-Projection-Position"] = str(position)
+    return position
+
+
+PositionDep = Annotated[int, Depends(read_position)]

@@ -1,0 +1,152 @@
+"""Catalog and roster writes: PUT creates an aggregate or records what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from domain.ids import class_stream, learner_stream, objective_stream, school_stream
+from domain.learner import Learner
+from domain.objective import Objective
+from domain.roster import School, SchoolClass
+from infra.eventstore import IntegrityError, LedgerStore
+from services.errors import InvalidInput, error
+from services.ingest.schemas import ClassIn, ObjectiveIn, SchoolIn, StudentIn, WriteOut
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class RosterWriter:
+    def __init__(self, store: LedgerStore) -> None:
+        self.store = store
+
+    def _upsert(
+        self,
+        ident: str,
+        stream: object,
+        kind: type[A],
+        create: Callable[[], A],
+        revise: Callable[[A], None],
+    ) -> WriteOut:
+        for attempt in range(3):
+            try:
+                existing = self.store.repository.get(stream)  # type: ignore[arg-type]
+            except AggregateNotFoundError:
+                aggregate: A = create()
+                created = True
+            else:
+                assert isinstance(existing, kind)
+                aggregate = existing
+                revise(aggregate)
+                created = False
+            events = aggregate.collect_events()
+            try:
+                recordings = self.store.events.put(events) if events else []
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                continue  # a concurrent PUT of the same id: read again and re-decide
+            position = (
+                max(r.notification.id for r in recordings) if recordings else self.store.head_position()
+            )
+            return WriteOut(id=ident, created=created, changed=bool(events), position=position)
+        raise AssertionError("unreachable")
+
+    def _exists(self, streams: list[object]) -> set[object]:
+        return set(self.store.indexed.select_heads(streams))  # type: ignore[arg-type]
+
+    def put_school(self, school_id: str, body: SchoolIn) -> WriteOut:
+        return self._upsert(
+            school_id,
+            school_stream(school_id),
+            School,
+            lambda: School(school_id=school_id, name=body.name),  # type: ignore[call-arg]
+            lambda s: s.rename(body.name),
+        )
+
+    def _require_school(self, school_id: str) -> None:
+        if school_stream(school_id) not in self._exists([school_stream(school_id)]):
+            raise InvalidInput(
+                "unknown school", [error(["body", "school_id"], f"unknown school {school_id!r}")]
+            )
+
+    def put_student(self, student_id: str, body: StudentIn) -> WriteOut:
+        self._require_school(body.school_id)
+        return self._upsert(
+            student_id,
+            learner_stream(student_id),
+            Learner,
+            lambda: Learner(  # type: ignore[call-arg]
+                student_id=student_id, name=body.name, grade=body.grade, school_id=body.school_id
+            ),
+            lambda s: s.change_details(body.name, body.grade, body.school_id),
+        )
+
+    def put_class(self, class_id: str, body: ClassIn) -> WriteOut:
+        self._require_school(body.school_id)
+        streams = [learner_stream(s) for s in body.student_ids]
+        known = self._exists(streams)  # type: ignore[arg-type]
+        missing = [
+            error(["body", "student_ids", i], f"unknown student {sid!r}")
+            for i, (sid, stream) in enumerate(zip(body.student_ids, streams, strict=True))
+            if stream not in known
+        ]
+        if missing:
+            raise InvalidInput("the class names students who are not rostered", missing)
+        return self._upsert(
+            class_id,
+            class_stream(class_id),
+            SchoolClass,
+            lambda: SchoolClass(  # type: ignore[call-arg]
+                class_id=class_id,
+                name=body.name,
+                school_id=body.school_id,
+                teacher_ids=list(body.teacher_ids),
+                student_ids=list(dict.fromkeys(body.student_ids)),
+            ),
+            lambda c: c.revise(body.name, body.school_id, list(body.teacher_ids), list(body.student_ids)),
+        )
+
+    def put_objective(self, objective_id: str, body: ObjectiveIn) -> WriteOut:
+        prereq_streams = [objective_stream(p) for p in body.prerequisites]
+        known = self._exists(prereq_streams)  # type: ignore[arg-type]
+        missing = [
+            error(["body", "prerequisites", i], f"unknown objective {p!r}")
+            for i, (p, s) in enumerate(zip(body.prerequisites, prereq_streams, strict=True))
+            if s not in known and p != objective_id
+        ]
+        if objective_id in body.prerequisites:
+            missing.append(error(["body", "prerequisites"], "an objective cannot be its own prerequisite"))
+        if missing:
+            raise InvalidInput("invalid prerequisites", missing)
+        effective_from = body.effective_from or datetime.now(UTC)
+        return self._upsert(
+            objective_id,
+            objective_stream(objective_id),
+            Objective,
+            lambda: Objective(  # type: ignore[call-arg]
+                objective_id=objective_id,
+                statement=body.statement,
+                subject=body.subject,
+                course=body.course,
+                unit=body.unit,
+                sequence=body.sequence,
+                prerequisites=list(body.prerequisites),
+                rule=body.rule.model_dump(mode="json"),
+                effective_from=effective_from,
+            ),
+            lambda o: o.revise(
+                body.statement,
+                body.subject,
+                body.course,
+                body.unit,
+                body.sequence,
+                list(body.prerequisites),
+                body.rule,
+                effective_from,
+            ),
+        )

@@ -1,0 +1,1 @@
+"""The projection runner and one module per read model."""

@@ -1,0 +1,86 @@
+"""Current mastery per student × objective, with flags and the deciding event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import JSON, Column, Float, Integer, String, Table
+from sqlalchemy.engine import Connection
+
+from domain.learner import LEARNING_EVENT_CLASSES, Learner
+from domain.objective import Objective
+from domain.rules.status import RuleVersion, Status, compute_status
+from infra.readstore import metadata, upsert
+from services.projections.base import Notified
+from services.projections.records import records_for, store_records, students_on
+
+mastery_current = Table(
+    "rm_mastery",
+    metadata,
+    Column("student_id", String, primary_key=True),
+    Column("objective_id", String, primary_key=True),
+    Column("status", String, nullable=False),
+    Column("source", String),
+    Column("score", Float),
+    Column("evidence_count", Integer, nullable=False),
+    Column("deciding_event_id", String),
+    Column("mastered_at", String),
+    Column("flags", JSON, nullable=False),
+    Column("rule_version", Integer),
+    # The highest stream version of the student this row reflects.
+    Column("stream_version", Integer, nullable=False),
+)
+
+VersionsOf = Callable[[Sequence[str]], Mapping[str, Sequence[RuleVersion]]]
+
+
+def status_row(student_id: str, status: Status, stream_version: int) -> dict[str, Any]:
+    return {
+        "student_id": student_id,
+        "objective_id": status.objective_id,
+        "status": status.status,
+        "source": status.source,
+        "score": status.score,
+        "evidence_count": status.evidence_count,
+        "deciding_event_id": status.deciding_event_id,
+        "mastered_at": status.mastered_at.isoformat() if status.mastered_at else None,
+        "flags": list(status.flags),
+        "rule_version": status.rule_version,
+        "stream_version": stream_version,
+    }
+
+
+class MasteryProjection:
+    name = "mastery"
+    topics = frozenset(
+        [get_topic(c) for c in LEARNING_EVENT_CLASSES.values()]
+        + [get_topic(Objective.RuleVersionIssued)]
+    )
+
+    def __init__(self, versions_of: VersionsOf) -> None:
+        self.versions_of = versions_of
+
+    def apply(self, conn: Connection, events: Sequence[Notified]) -> None:
+        learning = [(p, e) for p, e in events if isinstance(e, Learner.LearningEvent)]
+        rows = store_records(conn, learning)
+        pairs = {(r["student_id"], r["objective_id"]) for r in rows if r["objective_id"]}
+        changed = {e.objective_id for _, e in events if isinstance(e, Objective.RuleVersionIssued)}
+        if changed:
+            # A new rule version: every student with evidence on it follows the change.
+            pairs |= students_on(conn, changed)
+        self.recompute(conn, pairs)
+
+    def recompute(self, conn: Connection, pairs: set[tuple[str, str]]) -> None:
+        if not pairs:
+            return
+        records = records_for(conn, pairs)
+        versions = self.versions_of(sorted({oid for _, oid in pairs}))
+        now = datetime.now(UTC)
+        out = []
+        for (student, oid), recs in records.items():
+            status = compute_status(oid, versions.get(oid, ()), recs, now)
+            out.append(status_row(student, status, max((r.meta.seq for r in recs), default=0)))
+        upsert(conn, mastery_current, out, ["student_id", "objective_id"])

@@ -1,0 +1,125 @@
+"""The learning-records read model: one row per learning event, with the
+objective it bears on resolved (a reflection or void inherits its target's).
+
+Projections that recompute a status read their evidence from here, and
+`record_of_row` turns a row back into the same `LearningRecord` the event
+itself gives, so live, rebuilt and replayed statuses use one input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Integer, String, Table, select, tuple_
+from sqlalchemy.engine import Connection, Row
+
+from domain.learner import Learner
+from domain.records import LearningRecord, Meta, parse_record
+from infra.readstore import insert_ignore, metadata
+
+learning_records = Table(
+    "rm_learning_records",
+    metadata,
+    Column("event_id", String, primary_key=True),
+    Column("student_id", String, nullable=False),
+    Column("objective_id", String),
+    Column("record_type", String, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("occurred_at", String, nullable=False),
+    Column("recorded_at", String, nullable=False),
+    Column("recorded_by", String, nullable=False),
+    Column("body", JSON, nullable=False),
+    Index("ix_rm_learning_records_student_objective", "student_id", "objective_id"),
+)
+
+_CHUNK = 400
+
+
+def own_objective(ev: Learner.LearningEvent) -> str | None:
+    body = ev.body
+    if ev.record_type in ("attempt", "retake", "override"):
+        return str(body["objective_id"])
+    return None
+
+
+def target_of(ev: Learner.LearningEvent) -> str | None:
+    body = ev.body
+    if ev.record_type == "reflection":
+        return str(body["on_event"])
+    if ev.record_type == "void":
+        return str(body["target_event_id"])
+    return None
+
+
+def store_records(conn: Connection, events: Sequence[tuple[int, Learner.LearningEvent]]) -> list[dict[str, Any]]:
+    """Insert the rows of a batch (ignoring redeliveries) and return them."""
+    resolved: dict[str, str | None] = {}
+    wanted = [t for _, ev in events if (t := target_of(ev))]
+    resolved.update(objectives_of(conn, wanted))
+    rows: list[dict[str, Any]] = []
+    for pos, ev in events:
+        target = target_of(ev)
+        oid = own_objective(ev) if target is None else resolved.get(target)
+        resolved[ev.event_id] = oid
+        rows.append(
+            {
+                "event_id": ev.event_id,
+                "student_id": ev.student_id,
+                "objective_id": oid,
+                "record_type": ev.record_type,
+                "seq": ev.originator_version,
+                "position": pos,
+                "occurred_at": ev.occurred_at.isoformat(),
+                "recorded_at": ev.timestamp.isoformat(),
+                "recorded_by": ev.recorded_by,
+                "body": ev.body,
+            }
+        )
+    insert_ignore(conn, learning_records, rows)
+    return rows
+
+
+def objectives_of(conn: Connection, event_ids: Iterable[str]) -> dict[str, str | None]:
+    ids = list(set(event_ids))
+    found: dict[str, str | None] = {}
+    for i in range(0, len(ids), _CHUNK):
+        q = select(learning_records.c.event_id, learning_records.c.objective_id).where(
+            learning_records.c.event_id.in_(ids[i : i + _CHUNK])
+        )
+        found.update({r.event_id: r.objective_id for r in conn.execute(q)})
+    return found
+
+
+def record_of_row(row: Row[Any] | dict[str, Any]) -> LearningRecord:
+    m = row._mapping if isinstance(row, Row) else row
+    meta = Meta(
+        m["event_id"],
+        int(m["seq"]),
+        datetime.fromisoformat(m["occurred_at"]),
+        datetime.fromisoformat(m["recorded_at"]),
+        m["recorded_by"],
+    )
+    return parse_record(m["record_type"], meta, m["body"])
+
+
+def records_for(
+    conn: Connection, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[LearningRecord]]:
+    """Every record bearing on each (student, objective) pair."""
+    keys = sorted(set(pairs))
+    out: dict[tuple[str, str], list[LearningRecord]] = {k: [] for k in keys}
+    t = learning_records
+    for i in range(0, len(keys), _CHUNK):
+        q = select(t).where(tuple_(t.c.student_id, t.c.objective_id).in_(keys[i : i + _CHUNK]))
+        for row in conn.execute(q):
+            out[(row.student_id, row.objective_id)].append(record_of_row(row))
+    return out
+
+
+def students_on(conn: Connection, objective_ids: Iterable[str]) -> set[tuple[str, str]]:
+    t = learning_records
+    q = select(t.c.student_id, t.c.objective_id).where(t.c.objective_id.in_(list(objective_ids))).distinct()
+    return {(r.student_id, r.objective_id) for r in conn.execute(q)}

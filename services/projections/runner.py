@@ -1,0 +1,111 @@
+"""Tails the event log in batches and feeds the projections.
+
+Works on both backends: it reads `select_notifications` from the tracked
+position (DESIGN.md: ProjectionRunner subscriptions do not exist for SQLite).
+Each batch is applied in one read-model transaction that also moves every
+projection's tracking position, so a crash at any moment resumes cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Engine
+
+from infra.eventstore import LedgerStore
+from infra.readstore import set_position, tracked_position
+from services.projections.base import Notified, Projection
+
+log = logging.getLogger(__name__)
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        store: LedgerStore,
+        engine: Engine,
+        projections: Sequence[Projection],
+        batch_size: int = 2000,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.projections = list(projections)
+        self.batch_size = batch_size
+        self._topics = frozenset().union(*(p.topics for p in self.projections))
+
+    def positions(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {p.name: tracked_position(conn, p.name) for p in self.projections}
+
+    def position(self) -> int:
+        """The position every read model has reached (what reads may rely on)."""
+        return min(self.positions().values(), default=0)
+
+    def step(self) -> int:
+        """Apply the next batch; return how many log entries it covered."""
+        positions = self.positions()
+        start = min(positions.values(), default=0)
+        notifications = self.store.recorder.select_notifications(
+            start, self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return 0
+        decoded: list[Notified] = [
+            (n.id, self.store.mapper.to_domain_event(n)) for n in notifications if n.topic in self._topics
+        ]
+        last = notifications[-1].id
+        with self.engine.begin() as conn:
+            for p in self.projections:
+                mine = [
+                    (pos, ev)
+                    for pos, ev in decoded
+                    if pos > positions[p.name] and _topic(ev) in p.topics
+                ]
+                if mine:
+                    p.apply(conn, mine)
+                if last > positions[p.name]:
+                    set_position(conn, p.name, last)
+        return len(notifications)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        total = 0
+        while n := self.step():
+            total += n
+            if progress:
+                progress(n)
+        return total
+
+    def run(self, stop: threading.Event, idle_sleep: float = 0.02) -> None:
+        """Tail the log until `stop` is set; errors are logged and retried."""
+        while not stop.is_set():
+            try:
+                if self.step() == 0:
+                    stop.wait(idle_sleep)
+            except Exception:  # keep tailing: a transient database error must not stop projections
+                log.exception("projection batch failed; retrying")
+                stop.wait(1.0)
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.position() >= position:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+
+_TOPICS: dict[type, str] = {}
+
+
+def _topic(ev: object) -> str:
+    cls = type(ev)
+    topic = _TOPICS.get(cls)
+    if topic is None:
+        from eventsourcing.utils import get_topic
+
+        topic = _TOPICS[cls] = get_topic(cls)
+    return topic

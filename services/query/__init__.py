@@ -1,0 +1,1 @@
+"""The read path: read models, audit replays and as-of views."""

@@ -1,0 +1,127 @@
+"""Replays a student's stream from the event store: as-of and known-at views,
+the audit trail with the status after each event, and `explain`.
+
+Replays read the store itself, not the read models, so an auditor sees what
+was recorded, by whom and when, whatever state the projections are in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.ids import learner_stream
+from domain.learner import Learner
+from domain.records import Benchmark, LearningRecord, objectives_touched
+from domain.rules.status import Status, compute_status, visible, voided_ids
+from infra.eventstore import LedgerStore
+from services.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class Replayed:
+    event: Learner.LearningEvent
+    record: LearningRecord
+    objective_id: str | None
+
+
+def student_exists(store: LedgerStore, student_id: str) -> bool:
+    return bool(store.indexed.select_heads([learner_stream(student_id)]))
+
+
+def load_stream(store: LedgerStore, student_id: str) -> list[Replayed]:
+    out: list[Replayed] = []
+    objective_of: dict[str, str] = {}
+    for ev in store.events.get(learner_stream(student_id)):
+        if not isinstance(ev, Learner.LearningEvent):
+            continue
+        rec = ev.to_record()
+        touched = objectives_touched(rec, objective_of)
+        oid = next(iter(touched)) if len(touched) == 1 and not isinstance(rec, Benchmark) else None
+        if oid:
+            objective_of[ev.event_id] = oid
+        out.append(Replayed(ev, rec, oid))
+    return out
+
+
+class Replayer:
+    def __init__(self, store: LedgerStore, catalog: Catalog) -> None:
+        self.store = store
+        self.catalog = catalog
+
+    def statuses(
+        self, student_id: str, as_of: datetime | None, known_at: datetime | None
+    ) -> list[Status]:
+        stream = load_stream(self.store, student_id)
+        recs = visible([r.record for r in stream], as_of, known_at)
+        seen = {r.meta.event_id for r in recs}
+        oids = sorted({r.objective_id for r in stream if r.objective_id and r.record.meta.event_id in seen})
+        views = self.catalog.get_many(oids)
+        at = as_of or datetime.now(UTC)
+        return [
+            compute_status(oid, views[oid].versions_known_at(known_at), recs, at)
+            for oid in oids
+            if oid in views
+        ]
+
+    def explain(
+        self, student_id: str, objective_id: str, as_of: datetime | None, known_at: datetime | None
+    ) -> tuple[Status, dict[str, Any] | None, list[LearningRecord]]:
+        stream = load_stream(self.store, student_id)
+        recs = visible([r.record for r in stream], as_of, known_at)
+        view = self.catalog.get(objective_id)
+        versions = view.versions_known_at(known_at) if view else ()
+        status = compute_status(objective_id, versions, recs, as_of or datetime.now(UTC))
+        rule = None
+        if status.rule_version is not None:
+            rv = next(v for v in versions if v.version == status.rule_version)
+            rule = {
+                "version": rv.version,
+                "effective_from": rv.effective_from,
+                "rule": rv.rule.model_dump(mode="json"),
+            }
+        ids = {r.meta.event_id for r in recs}
+        related = [r.record for r in stream if r.objective_id == objective_id and r.record.meta.event_id in ids]
+        return status, rule, related
+
+    def history(
+        self, student_id: str, as_of: datetime | None, known_at: datetime | None
+    ) -> list[dict[str, Any]]:
+        """Every learning event in occurred_at order, with the status of its
+        objective right after it (computed from what occurred up to it)."""
+        stream = load_stream(self.store, student_id)
+        shown = visible([r.record for r in stream], as_of, known_at)
+        shown_ids = {r.meta.event_id for r in shown}
+        voided = voided_ids(shown)
+        entries = sorted((r for r in stream if r.record.meta.event_id in shown_ids), key=lambda r: r.record.meta.order)
+        views = self.catalog.get_many({r.objective_id for r in entries if r.objective_id})
+        by_objective: dict[str, list[LearningRecord]] = {}
+        rows = []
+        for entry in entries:
+            rec = entry.record
+            status_after = None
+            if entry.objective_id:
+                prior = by_objective.setdefault(entry.objective_id, [])
+                prior.append(rec)
+                view = views.get(entry.objective_id)
+                if view is not None:
+                    versions = view.versions_known_at(known_at)
+                    status_after = compute_status(entry.objective_id, versions, prior, rec.meta.occurred_at).status
+            ev = entry.event
+            rows.append(
+                {
+                    "event_id": ev.event_id,
+                    "type": ev.record_type,
+                    "objective_id": entry.objective_id,
+                    "occurred_at": ev.occurred_at,
+                    "recorded_at": ev.timestamp,
+                    "recorded_by": ev.recorded_by,
+                    "request_id": ev.request_id,
+                    "payload": ev.body,
+                    "voided": ev.event_id in voided,
+                    "status_after": status_after,
+                }
+            )
+        return rows
+

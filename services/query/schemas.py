@@ -1,0 +1,110 @@
+"""HTTP response schemas for the read path."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+StatusName = Literal["not_started", "in_progress", "mastered"]
+
+
+class ObjectiveStatusOut(BaseModel):
+    objective_id: str
+    status: StatusName
+    source: Literal["evidence", "override"] | None
+    score: float | None
+    evidence_count: int
+    deciding_event_id: str | None
+    mastered_at: datetime | None
+    flags: list[str]
+
+
+class SummaryOut(BaseModel):
+    mastered: int = 0
+    in_progress: int = 0
+    not_started: int = 0
+
+
+class MasteryOut(BaseModel):
+    student_id: str
+    as_of: datetime | None = None
+    known_at: datetime | None = None
+    summary: SummaryOut
+    objectives: list[ObjectiveStatusOut]
+
+
+class HistoryEntryOut(BaseModel):
+    event_id: str
+    type: str
+    objective_id: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+    request_id: str
+    payload: dict[str, Any]
+    voided: bool
+    status_after: StatusName | None
+
+
+class HistoryOut(BaseModel):
+    student_id: str
+    as_of: datetime | None = None
+    known_at: datetime | None = None
+    events: list[HistoryEntryOut]
+
+
+class EvidenceLineOut(BaseModel):
+    event_id: str
+    type: str
+    occurred_at: datetime
+    form: str
+    evidence: str
+    score: str
+    meets_threshold: bool
+    counted: bool
+    reason: str
+    reflections: list[dict[str, Any]]
+
+
+class RuleUsedOut(BaseModel):
+    version: int
+    effective_from: datetime
+    rule: dict[str, Any]
+
+
+class ExplainOut(BaseModel):
+    student_id: str
+    objective_id: str
+    as_of: datetime | None = None
+    known_at: datetime | None = None
+    status: StatusName
+    source: Literal["evidence", "override"] | None
+    score: float | None
+    deciding_event_id: str | None
+    mastered_at: datetime | None
+    flags: list[str]
+    rule: RuleUsedOut | None
+    evidence: list[EvidenceLineOut]
+    overrides: list[dict[str, Any]]
+    sentence: str
+
+
+class RuleVersionOut(BaseModel):
+    version: int
+    effective_from: datetime
+    recorded_at: datetime
+    rule: dict[str, Any]
+
+
+class ObjectiveOut(BaseModel):
+    objective_id: str
+    statement: str
+    subject: str
+    course: str
+    unit: str
+    sequence: int
+    prerequisites: list[str]
+    rule: dict[str, Any]
+    rule_versions: list[RuleVersionOut]
