@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.ids import learner_stream
-from domain.records import Meta, LearningRecord, RecordType, parse_record
+from domain.records import LearningRecord, Meta, RecordType, parse_record
 
 
 class Learner(Aggregate):
@@ -122,8 +122,9 @@ def learning_event(
     body: dict[str, Any],
 ) -> Learner.LearningEvent:
     """A learning event for the head of a student's stream."""
-    cls = LEARNING_EVENT_CLASSES[record_type]
-    return cls(
+    # The library turns event classes into dataclasses at runtime; mypy cannot see their fields.
+    cls: Any = LEARNING_EVENT_CLASSES[record_type]
+    event: Learner.LearningEvent = cls(
         originator_id=learner_stream(student_id),
         originator_version=version,
         timestamp=recorded_at,
@@ -134,3 +135,4 @@ def learning_event(
         request_id=request_id,
         body=body,
     )
+    return event

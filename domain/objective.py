@@ -31,7 +31,7 @@ class Objective(Aggregate):
     def create_id(objective_id: str, **_: Any) -> UUID:
         return objective_stream(objective_id)
 
-    def __init__(  # noqa: PLR0913 - the event's fields, one by one
+    def __init__(
         self,
         objective_id: str,
         statement: str,
@@ -92,7 +92,7 @@ class Objective(Aggregate):
     def details(self) -> tuple[str, str, str, str, int, list[str]]:
         return (self.statement, self.subject, self.course, self.unit, self.sequence, self.prerequisites)
 
-    def revise(  # noqa: PLR0913
+    def revise(
         self,
         statement: str,
         subject: str,

@@ -61,9 +61,7 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         ids = super()._insert_events(c, stored_events, **kwargs)
         rows: Sequence[IndexRow] = kwargs.get("index_rows") or ()
         if rows:
-            c.executemany(
-                "INSERT INTO event_index VALUES (?,?,?,?,?)", [r.as_tuple() for r in rows]
-            )
+            c.executemany("INSERT INTO event_index VALUES (?,?,?,?,?)", [r.as_tuple() for r in rows])
         return ids
 
     def select_heads(self, stream_ids: Sequence[UUID]) -> dict[UUID, int]:

@@ -30,9 +30,7 @@ class Settings(BaseSettings):
         if v is None or v == "":
             return None
         if not v.startswith(("postgresql://", "postgres://")):
-            raise ValueError(
-                f"MASTERY_DATABASE_URL must be a postgresql:// URL, got {v.split('://')[0]!r}"
-            )
+            raise ValueError(f"MASTERY_DATABASE_URL must be a postgresql:// URL, got {v.split('://')[0]!r}")
         return v
 
     @property
@@ -64,6 +62,7 @@ def load_settings(**overrides: object) -> Settings:
         errors = getattr(e, "errors", None)
         if callable(errors):
             first = errors()[0]
-            field = ".".join(str(p) for p in first["loc"]).upper()
-            raise ConfigError(f"MASTERY_{field}: {first['msg']}") from None
+            field = "MASTERY_" + ".".join(str(p) for p in first["loc"]).upper()
+            msg = str(first["msg"]).removeprefix("Value error, ")
+            raise ConfigError(msg if msg.startswith(field) else f"{field}: {msg}") from None
         raise ConfigError(str(e)) from None

@@ -91,9 +91,7 @@ class TokenStore:
         if self.bootstrap_token and hmac.compare_digest(token, self.bootstrap_token):
             return Principal("bootstrap", "admin", "bootstrap")
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(auth_tokens).where(auth_tokens.c.token_hash == _hash(token))
-            ).first()
+            row = conn.execute(select(auth_tokens).where(auth_tokens.c.token_hash == _hash(token))).first()
         if row is None or row.revoked_at is not None:
             return None
         return Principal(row.token_id, row.role, row.name, tuple(row.scopes))

@@ -41,6 +41,11 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, object]:
         led: Ledger = app.state.ledger
-        return {"status": "ok", "role": role, "store": settings.describe_store(), "position": led.store.head_position()}
+        return {
+            "status": "ok",
+            "role": role,
+            "store": settings.describe_store(),
+            "position": led.store.head_position(),
+        }
 
     return app

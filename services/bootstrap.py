@@ -16,6 +16,7 @@ from infra.tokens import TokenStore
 from services.catalog import Catalog
 from services.ingest.roster import RosterWriter
 from services.ingest.writer import EventWriter
+from services.projections.base import Projection
 from services.projections.catalog import CatalogProjection
 from services.projections.mastery import MasteryProjection
 from services.projections.runner import ProjectionRunner
@@ -36,7 +37,9 @@ class Ledger:
 
     def start_projections(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self.runner.run, args=(self._stop,), name="projections", daemon=True)
+        self._thread = threading.Thread(
+            target=self.runner.run, args=(self._stop,), name="projections", daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:
@@ -55,7 +58,7 @@ def build_ledger(settings: Settings) -> Ledger:
     def versions_of(ids: Sequence[str]) -> Mapping[str, Sequence[RuleVersion]]:
         return {oid: view.versions for oid, view in catalog.get_many(ids).items()}
 
-    projections = [CatalogProjection(catalog.get), MasteryProjection(versions_of)]
+    projections: list[Projection] = [CatalogProjection(catalog.get), MasteryProjection(versions_of)]
     runner = ProjectionRunner(store, engine, projections, settings.projection_batch_size)
     token = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     return Ledger(

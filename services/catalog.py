@@ -73,7 +73,7 @@ class Catalog:
             with self._lock:
                 cached = self._cache.get(oid)
             if cached is None or cached.stream_version != head:
-                aggregate = self.store.repository.get(stream)
+                aggregate: object = self.store.repository.get(stream)
                 assert isinstance(aggregate, Objective)
                 cached = ObjectiveView.of(aggregate)
                 with self._lock:

@@ -109,7 +109,9 @@ def scoped_students(ledger: Ledger, principal: Principal) -> set[str] | None:
     if principal.role == "teacher" and classes:
         with ledger.engine.connect() as conn:
             ids |= set(
-                conn.execute(select(enrolments.c.student_id).where(enrolments.c.class_id.in_(classes))).scalars()
+                conn.execute(
+                    select(enrolments.c.student_id).where(enrolments.c.class_id.in_(classes))
+                ).scalars()
             )
     if principal.role in ("student", "guardian", "teacher"):
         return ids
@@ -119,7 +121,9 @@ def scoped_students(ledger: Ledger, principal: Principal) -> set[str] | None:
 def read_position(
     ledger: LedgerDep,
     response: Response,
-    min_position: Annotated[int | None, Query(ge=0, description="wait until read models reach this log position")] = None,
+    min_position: Annotated[
+        int | None, Query(ge=0, description="wait until read models reach this log position")
+    ] = None,
 ) -> int:
     """Waits for `min_position` (up to 5 s, else 503) and sets X-Projection-Position."""
     if min_position is not None and not ledger.runner.wait_for(min_position, MIN_POSITION_WAIT):

@@ -83,9 +83,7 @@ def voided_ids(records: Iterable[LearningRecord]) -> set[str]:
     for r in records:
         if isinstance(r, Void):
             targets.setdefault(r.target_event_id, []).append(r.meta.event_id)
-    void_of: dict[str, str] = {
-        void_id: target for target, voids in targets.items() for void_id in voids
-    }
+    void_of: dict[str, str] = {void_id: target for target, voids in targets.items() for void_id in voids}
     memo: dict[str, bool] = {}
 
     def effective(void_id: str) -> bool:
@@ -124,9 +122,7 @@ def _flags(
         retaken = all_evidence.get(ev.retake_of)
         if retaken is not None and retaken.form and retaken.form == ev.form:
             flags.add("same_form_retake")
-        if not any(
-            r.on_event == ev.retake_of and r.meta.order <= ev.meta.order for r in reflections
-        ):
+        if not any(r.on_event == ev.retake_of and r.meta.order <= ev.meta.order for r in reflections):
             flags.add("reflection_missing")
     if contradicted:
         flags.add("override_contradicted")
@@ -159,18 +155,14 @@ def compute_status(
         (
             r
             for r in recs
-            if isinstance(r, Override)
-            and r.objective_id == objective_id
-            and r.meta.event_id not in voided
+            if isinstance(r, Override) and r.objective_id == objective_id and r.meta.event_id not in voided
         ),
         key=lambda r: r.meta.order,
     )
     active = overrides[-1] if overrides and overrides[-1].status != "cleared" else None
     rv = rule_in_force(versions, at)
     counted = [e for e in evidence if e.meta.event_id not in voided]
-    assessed: list[tuple[Evidence, Assessment]] = (
-        [(e, assess(e, rv.rule)) for e in counted] if rv else []
-    )
+    assessed: list[tuple[Evidence, Assessment]] = [(e, assess(e, rv.rule)) for e in counted] if rv else []
 
     contradicted = False
     if active is not None:
@@ -256,10 +248,7 @@ def _lines(
             counted, reason = False, "the objective has no rule to judge it by"
         elif active is not None:
             counted = True
-            reason = (
-                f"{a.reason}; superseded by the override of "
-                f"{active.meta.occurred_at.date().isoformat()}"
-            )
+            reason = f"{a.reason}; superseded by the override of {active.meta.occurred_at.date().isoformat()}"
         else:
             counted, reason = True, a.reason
         yield EvidenceLine(

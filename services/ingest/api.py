@@ -32,25 +32,33 @@ def _status(resp: Response, out: WriteOut) -> WriteOut:
 
 
 @router.put("/objectives/{objective_id}", response_model=WriteOut, tags=["catalog"])
-def put_objective(objective_id: IdPath, body: ObjectiveIn, ledger: LedgerDep, who: PrincipalDep, resp: Response) -> WriteOut:
+def put_objective(
+    objective_id: IdPath, body: ObjectiveIn, ledger: LedgerDep, who: PrincipalDep, resp: Response
+) -> WriteOut:
     require_role(who, *CATALOG_WRITERS)
     return _status(resp, ledger.roster.put_objective(objective_id, body))
 
 
 @router.put("/schools/{school_id}", response_model=WriteOut, tags=["roster"])
-def put_school(school_id: IdPath, body: SchoolIn, ledger: LedgerDep, who: PrincipalDep, resp: Response) -> WriteOut:
+def put_school(
+    school_id: IdPath, body: SchoolIn, ledger: LedgerDep, who: PrincipalDep, resp: Response
+) -> WriteOut:
     require_role(who, *CATALOG_WRITERS)
     return _status(resp, ledger.roster.put_school(school_id, body))
 
 
 @router.put("/students/{student_id}", response_model=WriteOut, tags=["roster"])
-def put_student(student_id: IdPath, body: StudentIn, ledger: LedgerDep, who: PrincipalDep, resp: Response) -> WriteOut:
+def put_student(
+    student_id: IdPath, body: StudentIn, ledger: LedgerDep, who: PrincipalDep, resp: Response
+) -> WriteOut:
     require_role(who, *CATALOG_WRITERS)
     return _status(resp, ledger.roster.put_student(student_id, body))
 
 
 @router.put("/classes/{class_id}", response_model=WriteOut, tags=["roster"])
-def put_class(class_id: IdPath, body: ClassIn, ledger: LedgerDep, who: PrincipalDep, resp: Response) -> WriteOut:
+def put_class(
+    class_id: IdPath, body: ClassIn, ledger: LedgerDep, who: PrincipalDep, resp: Response
+) -> WriteOut:
     require_role(who, *CATALOG_WRITERS)
     return _status(resp, ledger.roster.put_class(class_id, body))
 
@@ -65,7 +73,7 @@ def post_events(batch: EventBatchIn, ledger: LedgerDep, who: PrincipalDep) -> Ev
         stored=result.stored,
         duplicates=result.duplicates,
         position=result.position,
-        results=[EventResultOut(event_id=e, status=s) for e, s in result.results],  # type: ignore[arg-type]
+        results=[EventResultOut(event_id=e, status=s) for e, s in result.results],
     )
 
 

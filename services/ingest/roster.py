@@ -34,7 +34,7 @@ class RosterWriter:
     ) -> WriteOut:
         for attempt in range(3):
             try:
-                existing = self.store.repository.get(stream)  # type: ignore[arg-type]
+                existing: Aggregate = self.store.repository.get(stream)  # type: ignore[arg-type]
             except AggregateNotFoundError:
                 aggregate: A = create()
                 created = True
@@ -64,7 +64,7 @@ class RosterWriter:
             school_id,
             school_stream(school_id),
             School,
-            lambda: School(school_id=school_id, name=body.name),  # type: ignore[call-arg]
+            lambda: School(school_id=school_id, name=body.name),
             lambda s: s.rename(body.name),
         )
 
@@ -80,7 +80,7 @@ class RosterWriter:
             student_id,
             learner_stream(student_id),
             Learner,
-            lambda: Learner(  # type: ignore[call-arg]
+            lambda: Learner(
                 student_id=student_id, name=body.name, grade=body.grade, school_id=body.school_id
             ),
             lambda s: s.change_details(body.name, body.grade, body.school_id),
@@ -101,7 +101,7 @@ class RosterWriter:
             class_id,
             class_stream(class_id),
             SchoolClass,
-            lambda: SchoolClass(  # type: ignore[call-arg]
+            lambda: SchoolClass(
                 class_id=class_id,
                 name=body.name,
                 school_id=body.school_id,
@@ -128,7 +128,7 @@ class RosterWriter:
             objective_id,
             objective_stream(objective_id),
             Objective,
-            lambda: Objective(  # type: ignore[call-arg]
+            lambda: Objective(
                 objective_id=objective_id,
                 statement=body.statement,
                 subject=body.subject,

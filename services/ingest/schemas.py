@@ -51,9 +51,7 @@ class ScoreIn(_In):
         has_ct = self.correct is not None or self.total is not None
         given = sum([has_ct, self.percent is not None, self.rubric_level is not None])
         if given != 1:
-            raise ValueError(
-                "score must be exactly one of {correct, total}, {percent} or {rubric_level}"
-            )
+            raise ValueError("score must be exactly one of {correct, total}, {percent} or {rubric_level}")
         if has_ct:
             if self.correct is None or self.total is None:
                 raise ValueError("score needs both correct and total")

@@ -180,7 +180,8 @@ class EventWriter:
                 errors.append(
                     error(
                         [*loc, "score", "rubric_level"],
-                        f"{event.score.rubric_level!r} is not one of the rule's levels: {', '.join(rule.levels)}",
+                        f"{event.score.rubric_level!r} is not one of the rule's levels: "
+                        + ", ".join(rule.levels),
                     )
                 )
         return event.objective_id

@@ -92,9 +92,7 @@ class CatalogProjection:
     def apply(self, conn: Connection, events: Sequence[Notified]) -> None:
         objective_ids: set[str] = set()
         for _pos, ev in events:
-            if isinstance(ev, Objective.Defined):
-                objective_ids.add(ev.objective_id)
-            elif isinstance(ev, (Objective.DetailsChanged, Objective.RuleVersionIssued)):
+            if isinstance(ev, (Objective.Defined, Objective.DetailsChanged, Objective.RuleVersionIssued)):
                 objective_ids.add(ev.objective_id)
             else:
                 self._apply_roster(conn, ev)
@@ -132,7 +130,12 @@ class CatalogProjection:
 
     def _apply_roster(self, conn: Connection, ev: object) -> None:
         if isinstance(ev, School.Opened):
-            upsert(conn, schools, [{"school_id": ev.school_id, "stream_id": str(ev.originator_id), "name": ev.name}], ["school_id"])
+            upsert(
+                conn,
+                schools,
+                [{"school_id": ev.school_id, "stream_id": str(ev.originator_id), "name": ev.name}],
+                ["school_id"],
+            )
         elif isinstance(ev, School.Renamed):
             conn.execute(
                 schools.update()
@@ -143,7 +146,15 @@ class CatalogProjection:
             upsert(
                 conn,
                 students,
-                [{"student_id": ev.student_id, "stream_id": str(ev.originator_id), "name": ev.name, "grade": ev.grade, "school_id": ev.school_id}],
+                [
+                    {
+                        "student_id": ev.student_id,
+                        "stream_id": str(ev.originator_id),
+                        "name": ev.name,
+                        "grade": ev.grade,
+                        "school_id": ev.school_id,
+                    }
+                ],
                 ["student_id"],
             )
         elif isinstance(ev, Learner.DetailsChanged):
@@ -157,10 +168,20 @@ class CatalogProjection:
             upsert(
                 conn,
                 classes,
-                [{"class_id": ev.class_id, "stream_id": str(ev.originator_id), "name": ev.name, "school_id": ev.school_id, "teacher_ids": ev.teacher_ids}],
+                [
+                    {
+                        "class_id": ev.class_id,
+                        "stream_id": str(ev.originator_id),
+                        "name": ev.name,
+                        "school_id": ev.school_id,
+                        "teacher_ids": ev.teacher_ids,
+                    }
+                ],
                 ["class_id"],
             )
-            insert_ignore(conn, enrolments, [{"class_id": ev.class_id, "student_id": s} for s in ev.student_ids])
+            insert_ignore(
+                conn, enrolments, [{"class_id": ev.class_id, "student_id": s} for s in ev.student_ids]
+            )
         else:
             self._apply_class_change(conn, ev)
 

@@ -56,8 +56,7 @@ def status_row(student_id: str, status: Status, stream_version: int) -> dict[str
 class MasteryProjection:
     name = "mastery"
     topics = frozenset(
-        [get_topic(c) for c in LEARNING_EVENT_CLASSES.values()]
-        + [get_topic(Objective.RuleVersionIssued)]
+        [get_topic(c) for c in LEARNING_EVENT_CLASSES.values()] + [get_topic(Objective.RuleVersionIssued)]
     )
 
     def __init__(self, versions_of: VersionsOf) -> None:

@@ -54,7 +54,9 @@ def target_of(ev: Learner.LearningEvent) -> str | None:
     return None
 
 
-def store_records(conn: Connection, events: Sequence[tuple[int, Learner.LearningEvent]]) -> list[dict[str, Any]]:
+def store_records(
+    conn: Connection, events: Sequence[tuple[int, Learner.LearningEvent]]
+) -> list[dict[str, Any]]:
     """Insert the rows of a batch (ignoring redeliveries) and return them."""
     resolved: dict[str, str | None] = {}
     wanted = [t for _, ev in events if (t := target_of(ev))]

@@ -60,9 +60,7 @@ class ProjectionRunner:
         with self.engine.begin() as conn:
             for p in self.projections:
                 mine = [
-                    (pos, ev)
-                    for pos, ev in decoded
-                    if pos > positions[p.name] and _topic(ev) in p.topics
+                    (pos, ev) for pos, ev in decoded if pos > positions[p.name] and _topic(ev) in p.topics
                 ]
                 if mine:
                     p.apply(conn, mine)

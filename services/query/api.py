@@ -48,7 +48,9 @@ def _visible_student(ledger: LedgerDep, who: Principal, student_id: str) -> None
 
 def _summary(items: list[ObjectiveStatusOut]) -> SummaryOut:
     counts = Counter(i.status for i in items)
-    return SummaryOut(**counts)
+    return SummaryOut(
+        mastered=counts["mastered"], in_progress=counts["in_progress"], not_started=counts["not_started"]
+    )
 
 
 def _status_out(s: Status) -> ObjectiveStatusOut:
@@ -98,7 +100,9 @@ def get_mastery(
             )
             for r in rows
         ]
-    return MasteryOut(student_id=student_id, as_of=as_of, known_at=known_at, summary=_summary(items), objectives=items)
+    return MasteryOut(
+        student_id=student_id, as_of=as_of, known_at=known_at, summary=_summary(items), objectives=items
+    )
 
 
 @router.get("/students/{student_id}/history", response_model=HistoryOut, tags=["students"])
@@ -120,7 +124,9 @@ def get_history(
     )
 
 
-@router.get("/students/{student_id}/objectives/{objective_id}/explain", response_model=ExplainOut, tags=["students"])
+@router.get(
+    "/students/{student_id}/objectives/{objective_id}/explain", response_model=ExplainOut, tags=["students"]
+)
 def get_explain(
     student_id: IdPath,
     objective_id: IdPath,
@@ -133,7 +139,9 @@ def get_explain(
     _visible_student(ledger, who, student_id)
     if ledger.catalog.get(objective_id) is None:
         raise NotFound(f"no objective {objective_id!r}")
-    status, rule, related = Replayer(ledger.store, ledger.catalog).explain(student_id, objective_id, as_of, known_at)
+    status, rule, related = Replayer(ledger.store, ledger.catalog).explain(
+        student_id, objective_id, as_of, known_at
+    )
     reflections: dict[str, list[dict[str, object]]] = {}
     for r in related:
         if isinstance(r, Reflection):
@@ -206,12 +214,16 @@ def _objective_out(row: object) -> ObjectiveOut:
 def list_objectives(ledger: LedgerDep, who: PrincipalDep, _pos: PositionDep) -> list[ObjectiveOut]:
     del who  # every authenticated role may read the catalog: it names no student
     with ledger.engine.connect() as conn:
-        rows = conn.execute(select(objectives).order_by(objectives.c.course, objectives.c.sequence, objectives.c.objective_id))
+        rows = conn.execute(
+            select(objectives).order_by(objectives.c.course, objectives.c.sequence, objectives.c.objective_id)
+        )
         return [_objective_out(r) for r in rows]
 
 
 @router.get("/objectives/{objective_id}", response_model=ObjectiveOut, tags=["catalog"])
-def get_objective(objective_id: IdPath, ledger: LedgerDep, who: PrincipalDep, _pos: PositionDep) -> ObjectiveOut:
+def get_objective(
+    objective_id: IdPath, ledger: LedgerDep, who: PrincipalDep, _pos: PositionDep
+) -> ObjectiveOut:
     del who
     with ledger.engine.connect() as conn:
         row = conn.execute(select(objectives).where(objectives.c.objective_id == objective_id)).first()

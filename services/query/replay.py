@@ -50,9 +50,7 @@ class Replayer:
         self.store = store
         self.catalog = catalog
 
-    def statuses(
-        self, student_id: str, as_of: datetime | None, known_at: datetime | None
-    ) -> list[Status]:
+    def statuses(self, student_id: str, as_of: datetime | None, known_at: datetime | None) -> list[Status]:
         stream = load_stream(self.store, student_id)
         recs = visible([r.record for r in stream], as_of, known_at)
         seen = {r.meta.event_id for r in recs}
@@ -82,7 +80,9 @@ class Replayer:
                 "rule": rv.rule.model_dump(mode="json"),
             }
         ids = {r.meta.event_id for r in recs}
-        related = [r.record for r in stream if r.objective_id == objective_id and r.record.meta.event_id in ids]
+        related = [
+            r.record for r in stream if r.objective_id == objective_id and r.record.meta.event_id in ids
+        ]
         return status, rule, related
 
     def history(
@@ -94,7 +94,9 @@ class Replayer:
         shown = visible([r.record for r in stream], as_of, known_at)
         shown_ids = {r.meta.event_id for r in shown}
         voided = voided_ids(shown)
-        entries = sorted((r for r in stream if r.record.meta.event_id in shown_ids), key=lambda r: r.record.meta.order)
+        entries = sorted(
+            (r for r in stream if r.record.meta.event_id in shown_ids), key=lambda r: r.record.meta.order
+        )
         views = self.catalog.get_many({r.objective_id for r in entries if r.objective_id})
         by_objective: dict[str, list[LearningRecord]] = {}
         rows = []
@@ -107,7 +109,9 @@ class Replayer:
                 view = views.get(entry.objective_id)
                 if view is not None:
                     versions = view.versions_known_at(known_at)
-                    status_after = compute_status(entry.objective_id, versions, prior, rec.meta.occurred_at).status
+                    status_after = compute_status(
+                        entry.objective_id, versions, prior, rec.meta.occurred_at
+                    ).status
             ev = entry.event
             rows.append(
                 {
@@ -124,4 +128,3 @@ class Replayer:
                 }
             )
         return rows
-

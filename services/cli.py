@@ -1,0 +1,183 @@
+"""The `mastery` console script (CONTRACT.md §1)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from infra.settings import ROLES, ConfigError, Settings, load_settings
+
+app = typer.Typer(help="Mastery Ledger: an event-sourced learning-record store.", no_args_is_help=True)
+token_app = typer.Typer(help="Bearer tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+err = Console(stderr=True)
+out = Console()
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
+]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    try:
+        return load_settings(**({"data_dir": data_dir} if data_dir else {}))
+    except ConfigError as e:
+        _die(str(e))
+
+
+def _die(message: str) -> NoReturn:
+    # One plain line, never wrapped: scripts and people both read it.
+    print(f"mastery: {' '.join(message.split())}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
+    from services.bootstrap import build_ledger
+
+    try:
+        return build_ledger(settings)
+    except ConfigError as e:
+        _die(str(e))
+
+
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        _die(f"{option} must be an RFC 3339 time, got {value!r}")
+    if t.tzinfo is None:
+        _die(f"{option} needs an offset (e.g. 2026-09-14T09:30:00-05:00), got {value!r}")
+    return t
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    role: Annotated[str, typer.Option(help="all | ingest | relay | projections | query")] = "all",
+) -> None:
+    """Run the service (default role `all`: ingest + projections + query in one process)."""
+    if role not in ROLES:
+        _die(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if role == "relay":
+        _die("role 'relay' needs the Kafka relay, which this build does not include yet")
+    settings = _settings(data_dir)
+    if settings.kafka_bootstrap:
+        _die("MASTERY_KAFKA_BOOTSTRAP is set, but the Kafka relay is not part of this build yet")
+    _run(settings, role, host, port)
+
+
+def _run(settings: Settings, role: str, host: str, port: int, ledger: object = None) -> None:
+    import uvicorn
+
+    from services.app import create_app
+
+    built = ledger or _ledger(settings)  # connect now, so bad config fails before serving
+    err.print(f"Mastery Ledger ({role}) on http://{host}:{port}  store: {settings.describe_store()}")
+    uvicorn.run(create_app(settings, role, built), host=host, port=port, log_level="warning")  # type: ignore[arg-type]
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[
+        str, typer.Option("--role", help="admin, teacher, student, guardian, auditor, analyst, ingest")
+    ],
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="KIND:ID, e.g. class:7b (repeatable)")
+    ] = None,
+    name: Annotated[
+        str, typer.Option("--name", help="who holds it (recorded on every event it writes)")
+    ] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Print a new bearer token. It is stored hashed: this is the only time it is shown."""
+    settings = _settings(data_dir)
+    from infra.readstore import open_read_store
+    from infra.tokens import TokenStore
+
+    try:
+        engine = open_read_store(settings)
+        token = TokenStore(engine).create(role, list(scope or []), name or role)
+    except ValueError as e:
+        _die(str(e))
+    print(token)
+
+
+@app.command()
+def replay(
+    student_id: str,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="only what occurred at or before T")] = None,
+    known_at: Annotated[
+        str | None, typer.Option("--known-at", help="only what was recorded at or before T")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Print a student's history and the status after each event."""
+    t_as_of = _parse_time(as_of, "--as-of")
+    t_known = _parse_time(known_at, "--known-at")
+    ledger = _ledger(_settings(data_dir))
+    from services.query.replay import Replayer, student_exists
+
+    try:
+        if not student_exists(ledger.store, student_id):
+            _die(f"no student {student_id!r}")
+        rows = Replayer(ledger.store, ledger.catalog).history(student_id, t_as_of, t_known)
+    finally:
+        ledger.close()
+    table = Table(title=f"History of {student_id}", show_lines=False)
+    for col in ("occurred", "recorded", "type", "objective", "detail", "by", "status after"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["occurred_at"].isoformat(timespec="minutes"),
+            r["recorded_at"].isoformat(timespec="seconds"),
+            r["type"] + (" (voided)" if r["voided"] else ""),
+            r["objective_id"] or "",
+            _detail(r["type"], r["payload"]),
+            r["recorded_by"],
+            r["status_after"] or "",
+        )
+    out.print(table)
+    out.print(f"{len(rows)} events")
+
+
+def _detail(kind: str, p: dict[str, object]) -> str:
+    if kind in ("attempt", "retake"):
+        s = p.get("score") or {}
+        assert isinstance(s, dict)
+        score = (
+            f"{s['correct']}/{s['total']}"
+            if "correct" in s
+            else f"{s['percent']}%"
+            if "percent" in s
+            else str(s.get("rubric_level"))
+        )
+        return f"{p.get('evidence')} form {p.get('form')}: {score}"
+    if kind == "override":
+        return f"{p.get('status')}: {p.get('reason')}"
+    if kind == "reflection":
+        return str(p.get("text", ""))[:40]
+    if kind == "void":
+        return f"voids {str(p.get('target_event_id'))[:8]}: {p.get('reason')}"
+    if kind == "goal":
+        return f"{p.get('target_mastered')} by {p.get('due')}"
+    if kind == "benchmark":
+        return str(p.get("name"))
+    return ""
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as e:  # raised lazily by a command
+        print(f"mastery: {' '.join(str(e).split())}", file=sys.stderr)
+        sys.exit(2)

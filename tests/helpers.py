@@ -1,0 +1,80 @@
+"""Builders for requests, so tests say what differs and nothing else."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+RULE_9_OF_10: dict[str, Any] = {"threshold": {"kind": "correct_of", "min_correct": 9, "of": 10}}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def seed_roster(
+    c: TestClient,
+    students: tuple[str, ...] = ("s1",),
+    objectives: dict[str, dict[str, Any]] | None = None,
+    school: str = "sch1",
+    class_id: str | None = "c1",
+) -> None:
+    assert c.put(f"/v1/schools/{school}", json={"name": "Lincoln Middle"}).status_code in (200, 201)
+    for s in students:
+        r = c.put(f"/v1/students/{s}", json={"name": f"Student {s}", "grade": "7", "school_id": school})
+        assert r.status_code in (200, 201), r.text
+    for oid, rule in (objectives or {"o1": RULE_9_OF_10}).items():
+        body = {
+            "statement": f"Objective {oid}",
+            "subject": "math",
+            "course": "algebra-1",
+            "unit": "u1",
+            "rule": rule,
+            "effective_from": "2026-08-01T00:00:00Z",
+        }
+        r = c.put(f"/v1/objectives/{oid}", json=body)
+        assert r.status_code in (200, 201), r.text
+    if class_id:
+        r = c.put(
+            f"/v1/classes/{class_id}",
+            json={"name": "7B", "school_id": school, "teacher_ids": ["t1"], "student_ids": list(students)},
+        )
+        assert r.status_code in (200, 201), r.text
+
+
+def attempt(
+    student: str = "s1",
+    objective: str = "o1",
+    correct: int = 9,
+    total: int = 10,
+    at: str = "2026-09-14T09:30:00-05:00",
+    form: str = "A",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "event_id": new_id(),
+        "type": "attempt",
+        "student_id": student,
+        "occurred_at": at,
+        "objective_id": objective,
+        "form": form,
+        "evidence": "quiz",
+        "score": {"correct": correct, "total": total},
+        **extra,
+    }
+
+
+def post(c: TestClient, *events: dict[str, Any]) -> dict[str, Any]:
+    r = c.post("/v1/events", json={"events": list(events)})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def mastery(c: TestClient, student: str, position: int, **params: str) -> dict[str, Any]:
+    r = c.get(f"/v1/students/{student}/mastery", params={"min_position": position, **params})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
