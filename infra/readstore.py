@@ -25,7 +25,19 @@ from sqlalchemy.engine import Connection
 
 from infra.settings import Settings
 
-metadata = MetaData()
+# Index and constraint names carry their table's name, so a rebuild's fresh
+# tables (same columns, another name) never collide with the live ones.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+def fresh_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING)
+
 
 projection_tracking = Table(
     "projection_tracking",
@@ -61,6 +73,19 @@ def open_read_store(settings: Settings) -> Engine:
     return engine
 
 
+def swap_tables(conn: Connection, live: str, fresh: str, retired: str) -> None:
+    """Put `fresh` in place of `live` inside the caller's transaction.
+
+    Both dialects rename tables transactionally, so readers see either the
+    old table or the new one, never neither.
+    """
+    prep = conn.dialect.identifier_preparer
+    q = prep.quote
+    conn.exec_driver_sql(f"ALTER TABLE {q(live)} RENAME TO {q(retired)}")
+    conn.exec_driver_sql(f"ALTER TABLE {q(fresh)} RENAME TO {q(live)}")
+    conn.exec_driver_sql(f"DROP TABLE {q(retired)}")
+
+
 def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
     """Insert rows, replacing the non-key columns of rows whose keys exist."""
     if not rows:
@@ -84,6 +109,31 @@ def tracked_position(conn: Connection, projection: str) -> int:
         select(projection_tracking.c.position).where(projection_tracking.c.projection == projection)
     ).scalar()
     return int(pos or 0)
+
+
+def lock_positions(conn: Connection, projections: Sequence[str]) -> dict[str, int]:
+    """Lock the tracking rows of these projections for this transaction and read them.
+
+    A write is the first statement on purpose: on PostgreSQL it takes the row
+    locks, on SQLite the database write lock, so a live batch and a rebuild's
+    switch-over queue behind each other instead of deadlocking.
+    """
+    insert_ignore(conn, projection_tracking, [{"projection": p, "position": 0} for p in projections])
+    conn.execute(
+        projection_tracking.update()
+        .where(projection_tracking.c.projection.in_(list(projections)))
+        .values(position=projection_tracking.c.position)
+    )
+    rows = conn.execute(
+        select(projection_tracking.c.projection, projection_tracking.c.position).where(
+            projection_tracking.c.projection.in_(list(projections))
+        )
+    )
+    return {r.projection: int(r.position) for r in rows}
+
+
+def forget_position(conn: Connection, projection: str) -> None:
+    conn.execute(projection_tracking.delete().where(projection_tracking.c.projection == projection))
 
 
 def set_position(conn: Connection, projection: str, position: int) -> None:

@@ -113,6 +113,48 @@ def token_create(
 
 
 @app.command()
+def rebuild(
+    projection: Annotated[
+        list[str] | None, typer.Option("--projection", help="only this read model (repeatable); default all")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Rebuild read models from the event log; serving continues on the old ones meanwhile."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from services.projections.rebuild import rebuild as run_rebuild
+    from services.projections.rebuild import select_projections
+
+    ledger = _ledger(_settings(data_dir))
+    try:
+        try:
+            select_projections(ledger, projection or [])
+        except ValueError as e:
+            _die(str(e))
+        columns = (
+            TextColumn("rebuilding"),
+            BarColumn(),
+            TextColumn("{task.completed:,.0f}/{task.total:,.0f} events"),
+            TextColumn("{task.fields[rate]:,.0f} events/s"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=err) as bar:
+            task = bar.add_task("rebuild", total=ledger.store.head_position(), rate=0.0)
+
+            def progress(done: int, head: int) -> None:
+                speed = bar.tasks[0].speed or 0.0
+                bar.update(task, completed=min(done, head), total=max(head, 1), rate=speed)
+
+            report = run_rebuild(ledger, projection or [], progress)
+    finally:
+        ledger.close()
+    out.print(
+        f"rebuilt {', '.join(report.projections)}: {report.events:,} events in {report.seconds:.1f} s "
+        f"({report.rate:,.0f} events/s)"
+    )
+
+
+@app.command()
 def replay(
     student_id: str,
     as_of: Annotated[str | None, typer.Option("--as-of", help="only what occurred at or before T")] = None,

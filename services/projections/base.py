@@ -1,21 +1,39 @@
-"""What a projection is: the events it handles and how it applies a batch."""
+"""What a projection is: the events it handles, the tables it owns, and how
+it applies a batch."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 Notified = tuple[int, Any]  # (log position, decoded domain event)
 
 
 class Projection(Protocol):
-    name: str
-    # Topics of the domain event classes it reads; everything else is skipped undecoded.
-    topics: frozenset[str]
+    @property
+    def name(self) -> str:
+        """Also the key of its tracking position."""
+        ...
+
+    @property
+    def topics(self) -> frozenset[str]:
+        """Topics of the event classes it reads; everything else is skipped undecoded."""
+        ...
+
+    @property
+    def tables(self) -> Sequence[Table]:
+        """Every table it writes. A rebuild builds fresh copies and swaps them in."""
+        ...
 
     def apply(self, conn: Connection, events: Sequence[Notified]) -> None:
         """Apply a batch inside the caller's transaction (which also moves the
         tracking position). Must be idempotent: a redelivered event changes nothing."""
+        ...
+
+    def shadow(self, suffix: str) -> Projection:
+        """The same projection writing into fresh tables named `<table><suffix>`,
+        tracked as `<name><suffix>`."""
         ...

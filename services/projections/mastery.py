@@ -1,4 +1,7 @@
-"""Current mastery per student × objective, with flags and the deciding event."""
+"""Current mastery per student × objective, with flags and the deciding event.
+
+Owns two tables: the learning records it recomputes from, and the statuses.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +10,43 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import JSON, Column, Float, Integer, String, Table
+from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table
 from sqlalchemy.engine import Connection
 
 from domain.learner import LEARNING_EVENT_CLASSES, Learner
 from domain.objective import Objective
 from domain.rules.status import RuleVersion, Status, compute_status
-from infra.readstore import metadata, upsert
+from infra.readstore import fresh_metadata, metadata, upsert
 from services.projections.base import Notified
-from services.projections.records import records_for, store_records, students_on
-
-mastery_current = Table(
-    "rm_mastery",
-    metadata,
-    Column("student_id", String, primary_key=True),
-    Column("objective_id", String, primary_key=True),
-    Column("status", String, nullable=False),
-    Column("source", String),
-    Column("score", Float),
-    Column("evidence_count", Integer, nullable=False),
-    Column("deciding_event_id", String),
-    Column("mastered_at", String),
-    Column("flags", JSON, nullable=False),
-    Column("rule_version", Integer),
-    # The highest stream version of the student this row reflects.
-    Column("stream_version", Integer, nullable=False),
+from services.projections.records import (
+    learning_records,
+    records_for,
+    records_table,
+    store_records,
+    students_on,
 )
+
+
+def mastery_table(md: MetaData, suffix: str = "") -> Table:
+    return Table(
+        "rm_mastery" + suffix,
+        md,
+        Column("student_id", String, primary_key=True),
+        Column("objective_id", String, primary_key=True),
+        Column("status", String, nullable=False),
+        Column("source", String),
+        Column("score", Float),
+        Column("evidence_count", Integer, nullable=False),
+        Column("deciding_event_id", String),
+        Column("mastered_at", String),
+        Column("flags", JSON, nullable=False),
+        Column("rule_version", Integer),
+        # The highest stream version of the student this row reflects.
+        Column("stream_version", Integer, nullable=False),
+    )
+
+
+mastery_current = mastery_table(metadata)
 
 VersionsOf = Callable[[Sequence[str]], Mapping[str, Sequence[RuleVersion]]]
 
@@ -54,32 +68,41 @@ def status_row(student_id: str, status: Status, stream_version: int) -> dict[str
 
 
 class MasteryProjection:
-    name = "mastery"
     topics = frozenset(
         [get_topic(c) for c in LEARNING_EVENT_CLASSES.values()] + [get_topic(Objective.RuleVersionIssued)]
     )
 
-    def __init__(self, versions_of: VersionsOf) -> None:
+    def __init__(self, versions_of: VersionsOf, suffix: str = "") -> None:
         self.versions_of = versions_of
+        self.name = "mastery" + suffix
+        if suffix:
+            md = fresh_metadata()
+            self.records, self.mastery = records_table(md, suffix), mastery_table(md, suffix)
+        else:
+            self.records, self.mastery = learning_records, mastery_current
+        self.tables = (self.records, self.mastery)
+
+    def shadow(self, suffix: str) -> MasteryProjection:
+        return MasteryProjection(self.versions_of, suffix)
 
     def apply(self, conn: Connection, events: Sequence[Notified]) -> None:
         learning = [(p, e) for p, e in events if isinstance(e, Learner.LearningEvent)]
-        rows = store_records(conn, learning)
+        rows = store_records(conn, self.records, learning)
         pairs = {(r["student_id"], r["objective_id"]) for r in rows if r["objective_id"]}
         changed = {e.objective_id for _, e in events if isinstance(e, Objective.RuleVersionIssued)}
         if changed:
             # A new rule version: every student with evidence on it follows the change.
-            pairs |= students_on(conn, changed)
+            pairs |= students_on(conn, self.records, changed)
         self.recompute(conn, pairs)
 
     def recompute(self, conn: Connection, pairs: set[tuple[str, str]]) -> None:
         if not pairs:
             return
-        records = records_for(conn, pairs)
+        records = records_for(conn, self.records, pairs)
         versions = self.versions_of(sorted({oid for _, oid in pairs}))
         now = datetime.now(UTC)
         out = []
         for (student, oid), recs in records.items():
             status = compute_status(oid, versions.get(oid, ()), recs, now)
             out.append(status_row(student, status, max((r.meta.seq for r in recs), default=0)))
-        upsert(conn, mastery_current, out, ["student_id", "objective_id"])
+        upsert(conn, self.mastery, out, ["student_id", "objective_id"])

@@ -12,28 +12,33 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, String, Table, select, tuple_
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, select, tuple_
 from sqlalchemy.engine import Connection, Row
 
 from domain.learner import Learner
 from domain.records import LearningRecord, Meta, parse_record
 from infra.readstore import insert_ignore, metadata
 
-learning_records = Table(
-    "rm_learning_records",
-    metadata,
-    Column("event_id", String, primary_key=True),
-    Column("student_id", String, nullable=False),
-    Column("objective_id", String),
-    Column("record_type", String, nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("position", Integer, nullable=False),
-    Column("occurred_at", String, nullable=False),
-    Column("recorded_at", String, nullable=False),
-    Column("recorded_by", String, nullable=False),
-    Column("body", JSON, nullable=False),
-    Index("ix_rm_learning_records_student_objective", "student_id", "objective_id"),
-)
+
+def records_table(md: MetaData, suffix: str = "") -> Table:
+    return Table(
+        "rm_learning_records" + suffix,
+        md,
+        Column("event_id", String, primary_key=True),
+        Column("student_id", String, nullable=False),
+        Column("objective_id", String),
+        Column("record_type", String, nullable=False),
+        Column("seq", Integer, nullable=False),
+        Column("position", Integer, nullable=False),
+        Column("occurred_at", String, nullable=False),
+        Column("recorded_at", String, nullable=False),
+        Column("recorded_by", String, nullable=False),
+        Column("body", JSON, nullable=False),
+        Index(None, "student_id", "objective_id"),
+    )
+
+
+learning_records = records_table(metadata)
 
 _CHUNK = 400
 
@@ -55,12 +60,12 @@ def target_of(ev: Learner.LearningEvent) -> str | None:
 
 
 def store_records(
-    conn: Connection, events: Sequence[tuple[int, Learner.LearningEvent]]
+    conn: Connection, table: Table, events: Sequence[tuple[int, Learner.LearningEvent]]
 ) -> list[dict[str, Any]]:
     """Insert the rows of a batch (ignoring redeliveries) and return them."""
     resolved: dict[str, str | None] = {}
     wanted = [t for _, ev in events if (t := target_of(ev))]
-    resolved.update(objectives_of(conn, wanted))
+    resolved.update(objectives_of(conn, table, wanted))
     rows: list[dict[str, Any]] = []
     for pos, ev in events:
         target = target_of(ev)
@@ -80,17 +85,15 @@ def store_records(
                 "body": ev.body,
             }
         )
-    insert_ignore(conn, learning_records, rows)
+    insert_ignore(conn, table, rows)
     return rows
 
 
-def objectives_of(conn: Connection, event_ids: Iterable[str]) -> dict[str, str | None]:
+def objectives_of(conn: Connection, table: Table, event_ids: Iterable[str]) -> dict[str, str | None]:
     ids = list(set(event_ids))
     found: dict[str, str | None] = {}
     for i in range(0, len(ids), _CHUNK):
-        q = select(learning_records.c.event_id, learning_records.c.objective_id).where(
-            learning_records.c.event_id.in_(ids[i : i + _CHUNK])
-        )
+        q = select(table.c.event_id, table.c.objective_id).where(table.c.event_id.in_(ids[i : i + _CHUNK]))
         found.update({r.event_id: r.objective_id for r in conn.execute(q)})
     return found
 
@@ -108,12 +111,11 @@ def record_of_row(row: Row[Any] | dict[str, Any]) -> LearningRecord:
 
 
 def records_for(
-    conn: Connection, pairs: Iterable[tuple[str, str]]
+    conn: Connection, t: Table, pairs: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], list[LearningRecord]]:
     """Every record bearing on each (student, objective) pair."""
     keys = sorted(set(pairs))
     out: dict[tuple[str, str], list[LearningRecord]] = {k: [] for k in keys}
-    t = learning_records
     for i in range(0, len(keys), _CHUNK):
         q = select(t).where(tuple_(t.c.student_id, t.c.objective_id).in_(keys[i : i + _CHUNK]))
         for row in conn.execute(q):
@@ -121,7 +123,6 @@ def records_for(
     return out
 
 
-def students_on(conn: Connection, objective_ids: Iterable[str]) -> set[tuple[str, str]]:
-    t = learning_records
+def students_on(conn: Connection, t: Table, objective_ids: Iterable[str]) -> set[tuple[str, str]]:
     q = select(t.c.student_id, t.c.objective_id).where(t.c.objective_id.in_(list(objective_ids))).distinct()
     return {(r.student_id, r.objective_id) for r in conn.execute(q)}

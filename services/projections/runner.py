@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from infra.eventstore import LedgerStore
-from infra.readstore import set_position, tracked_position
+from infra.readstore import lock_positions, set_position, tracked_position
 from services.projections.base import Notified, Projection
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,18 @@ class ProjectionRunner:
         """The position every read model has reached (what reads may rely on)."""
         return min(self.positions().values(), default=0)
 
-    def step(self) -> int:
-        """Apply the next batch; return how many log entries it covered."""
-        positions = self.positions()
+    def step(self, conn: Connection | None = None) -> int:
+        """Apply the next batch; return how many log entries it covered.
+
+        With `conn`, the batch joins the caller's transaction (which must hold
+        the tracking locks); otherwise it runs in a transaction of its own.
+        """
+        if conn is None:
+            with self.engine.begin() as own:
+                return self._step(own, lock_positions(own, [p.name for p in self.projections]))
+        return self._step(conn, {p.name: tracked_position(conn, p.name) for p in self.projections})
+
+    def _step(self, conn: Connection, positions: dict[str, int]) -> int:
         start = min(positions.values(), default=0)
         notifications = self.store.recorder.select_notifications(
             start, self.batch_size, inclusive_of_start=False
@@ -57,15 +67,12 @@ class ProjectionRunner:
             (n.id, self.store.mapper.to_domain_event(n)) for n in notifications if n.topic in self._topics
         ]
         last = notifications[-1].id
-        with self.engine.begin() as conn:
-            for p in self.projections:
-                mine = [
-                    (pos, ev) for pos, ev in decoded if pos > positions[p.name] and _topic(ev) in p.topics
-                ]
-                if mine:
-                    p.apply(conn, mine)
-                if last > positions[p.name]:
-                    set_position(conn, p.name, last)
+        for p in self.projections:
+            mine = [(pos, ev) for pos, ev in decoded if pos > positions[p.name] and _topic(ev) in p.topics]
+            if mine:
+                p.apply(conn, mine)
+            if last > positions[p.name]:
+                set_position(conn, p.name, last)
         return len(notifications)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:

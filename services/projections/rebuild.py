@@ -1,0 +1,70 @@
+"""Rebuild read models from the event log without stopping service.
+
+Fresh copies of a projection's tables are built from position 0 while the
+live tables keep serving and the live runner keeps them current. When the
+copies have caught up, one transaction locks the live tracking rows (the
+live runner waits), applies the last few events to the copies, renames the
+copies into place and moves the live tracking position to theirs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from infra.readstore import forget_position, lock_positions, set_position, swap_tables, tracked_position
+from services.bootstrap import Ledger
+from services.projections.base import Projection
+from services.projections.runner import ProjectionRunner
+
+Progress = Callable[[int, int], None]  # (log entries done, log head when started)
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    projections: tuple[str, ...]
+    events: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+
+def select_projections(ledger: Ledger, names: Sequence[str]) -> list[Projection]:
+    known = {p.name: p for p in ledger.runner.projections}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown projection {unknown[0]!r}; one of {', '.join(sorted(known))}")
+    return [known[n] for n in names] if names else list(known.values())
+
+
+def rebuild(ledger: Ledger, names: Sequence[str] = (), progress: Progress | None = None) -> RebuildReport:
+    live = select_projections(ledger, names)
+    suffix = f"__r{time.time_ns()}"
+    shadows = [p.shadow(suffix) for p in live]
+    engine = ledger.engine
+    for s in shadows:
+        for t in s.tables:
+            t.drop(engine, checkfirst=True)
+            t.create(engine)
+    runner = ProjectionRunner(ledger.store, engine, shadows, ledger.settings.projection_batch_size)
+    head = ledger.store.head_position()
+    started = time.perf_counter()
+    done = 0
+    while n := runner.step():
+        done += n
+        if progress:
+            progress(done, head)
+
+    with engine.begin() as conn:
+        lock_positions(conn, [p.name for p in live])
+        while n := runner.step(conn):
+            done += n
+        for p, s in zip(live, shadows, strict=True):
+            for live_table, fresh in zip(p.tables, s.tables, strict=True):
+                swap_tables(conn, live_table.name, fresh.name, live_table.name + suffix + "_old")
+            set_position(conn, p.name, tracked_position(conn, s.name))
+            forget_position(conn, s.name)
+    return RebuildReport(tuple(p.name for p in live), done, time.perf_counter() - started)
