@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Column,
     Engine,
@@ -47,10 +48,18 @@ projection_tracking = Table(
 )
 
 
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# JSON columns are on the projection hot path; orjson is several times faster.
+_JSON: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+
+
 def open_read_store(settings: Settings) -> Engine:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(f"sqlite:///{settings.readmodels_path}")
+        engine = create_engine(f"sqlite:///{settings.readmodels_path}", **_JSON)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -68,6 +77,7 @@ def open_read_store(settings: Settings) -> Engine:
             pool_size=10,
             max_overflow=10,
             pool_pre_ping=True,
+            **_JSON,
         )
     metadata.create_all(engine)
     return engine

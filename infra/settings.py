@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".mastery")
     # Not in the contract's table, but useful to tune: events per projection transaction.
     projection_batch_size: int = 2000
+    # A rebuild reads far more at once: fewer, larger transactions, and each
+    # (student, objective) is recomputed once per batch rather than per event.
+    rebuild_batch_size: int = 20000
 
     @field_validator("database_url")
     @classmethod

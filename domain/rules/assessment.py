@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 from domain.records import Evidence, Score
 from domain.rules.model import CorrectOf, Percent, Rubric, Rule
@@ -25,26 +24,38 @@ class Assessment:
     reason: str
 
 
-def threshold_fraction(rule: Rule) -> Fraction:
+def threshold_value(rule: Rule) -> float:
     """The threshold on the 0–1 scale the averaging methods compare against."""
     t = rule.threshold
     if isinstance(t, CorrectOf):
-        return Fraction(t.min_correct, t.of)
+        return t.min_correct / t.of
     if isinstance(t, Percent):
-        return Fraction(str(t.min)) / 100
-    return Fraction(t.levels.index(t.min_level), len(t.levels) - 1)
+        return t.min / 100
+    return t.levels.index(t.min_level) / (len(t.levels) - 1)
 
 
-def normalised_score(score: Score, rule: Rule) -> Fraction | None:
+def normalised_score(score: Score, rule: Rule) -> float | None:
     """The score on a 0–1 scale; a rubric level as its index over levels − 1."""
     if score.total is not None and score.correct is not None:
-        return Fraction(score.correct, score.total)
+        return score.correct / score.total
     if score.percent is not None:
-        return Fraction(str(score.percent)) / 100
+        return score.percent / 100
     t = rule.threshold
     if isinstance(t, Rubric) and score.rubric_level in t.levels:
-        return Fraction(t.levels.index(score.rubric_level), len(t.levels) - 1)
+        return t.levels.index(score.rubric_level) / (len(t.levels) - 1)
     return None
+
+
+# 80 % stored as 0.8 and 8/10 computed as 0.8 may differ in the last bit.
+_EPS = 1e-12
+
+
+def meets_threshold(score: Score, value: float, rule: Rule) -> bool:
+    t = rule.threshold
+    if isinstance(t, CorrectOf) and score.correct is not None and score.total is not None:
+        # Exact: correct/total >= min_correct/of, without rounding.
+        return score.correct * t.of >= t.min_correct * score.total
+    return value + _EPS >= threshold_value(rule)
 
 
 def time_allowed(evidence: Evidence, rule: Rule) -> float | None:
@@ -79,11 +90,11 @@ def assess(evidence: Evidence, rule: Rule) -> Assessment:
             over_time=False,
             reason=f"score {evidence.score.describe()} cannot be read under this rule's threshold",
         )
-    meets = value >= threshold_fraction(rule)
+    meets = meets_threshold(evidence.score, value, rule)
     needed = rule.describe_threshold()
     reason = (
         f"score {evidence.score.describe()} meets {needed}"
         if meets
         else f"score {evidence.score.describe()} is below {needed}"
     )
-    return Assessment(eid, meets=meets, value=float(value), over_time=False, reason=reason)
+    return Assessment(eid, meets=meets, value=value, over_time=False, reason=reason)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.records import Evidence
-from domain.rules.assessment import Assessment, threshold_fraction
+from domain.rules.assessment import Assessment, threshold_value
 from domain.rules.model import Average, Bkt, DecayingAverage, Highest, Latest, NTimes, Rule
 
 # Float sums of exact fractions can land a hair below the threshold.
@@ -100,7 +100,7 @@ def _mean(values: Sequence[float]) -> float:
 def average(items: Assessed, rule: Rule) -> Verdict:
     values = [a.value or 0.0 for _, a in items]
     mean = _mean(values)
-    need = float(threshold_fraction(rule))
+    need = threshold_value(rule)
     ok = mean + _EPS >= need
     ev = items[-1][0]
     word = "meets" if ok else "is below"
@@ -123,7 +123,7 @@ def decaying_average(items: Assessed, rule: Rule, calc: DecayingAverage) -> Verd
             f"{calc.weight:g} × latest {values[-1]:.3f} + {1 - calc.weight:g} × "
             f"mean of earlier {_mean(values[:-1]):.3f} = {value:.3f}"
         )
-    need = float(threshold_fraction(rule))
+    need = threshold_value(rule)
     ok = value + _EPS >= need
     word = "meets" if ok else "is below"
     return Verdict(ok, value, items[-1][0], f"The decaying average is {how}, which {word} {need:.3f}.")

@@ -162,7 +162,11 @@ def compute_status(
     active = overrides[-1] if overrides and overrides[-1].status != "cleared" else None
     rv = rule_in_force(versions, at)
     counted = [e for e in evidence if e.meta.event_id not in voided]
-    assessed: list[tuple[Evidence, Assessment]] = [(e, assess(e, rv.rule)) for e in counted] if rv else []
+    # Each piece is judged once; the verdict and the explain lines share it.
+    judged = {e.meta.event_id: assess(e, rv.rule) for e in evidence} if rv else {}
+    assessed: list[tuple[Evidence, Assessment]] = (
+        [(e, judged[e.meta.event_id]) for e in counted] if rv else []
+    )
 
     contradicted = False
     if active is not None:
@@ -170,7 +174,7 @@ def compute_status(
             if e.meta.order > active.meta.order and a.meets != (active.status == "mastered"):
                 contradicted = True
 
-    lines = tuple(_lines(evidence, voided, rv, active))
+    lines = tuple(_lines(evidence, voided, judged, active))
     flags = _flags(counted, by_id, reflections, contradicted)
     version_no = rv.version if rv else None
 
@@ -235,12 +239,12 @@ def _mastered_since(assessed: Sequence[tuple[Evidence, Assessment]], rule: Rule)
 def _lines(
     evidence: Sequence[Evidence],
     voided: set[str],
-    rv: RuleVersion | None,
+    judged: dict[str, Assessment],
     active: Override | None,
 ) -> Iterable[EvidenceLine]:
     for e in evidence:
         eid = e.meta.event_id
-        a = assess(e, rv.rule) if rv else None
+        a = judged.get(eid)
         meets = bool(a and a.meets)
         if eid in voided:
             counted, reason = False, "voided; it no longer counts"

@@ -117,11 +117,26 @@ class CatalogProjection:
 
     def apply(self, conn: Connection, events: Sequence[Notified]) -> None:
         objective_ids: set[str] = set()
+        registered: list[dict[str, Any]] = []
         for _pos, ev in events:
             if isinstance(ev, (Objective.Defined, Objective.DetailsChanged, Objective.RuleVersionIssued)):
                 objective_ids.add(ev.objective_id)
+            elif isinstance(ev, Learner.Registered):
+                # Rostering arrives in bulk; one statement for a run of new students.
+                registered.append(
+                    {
+                        "student_id": ev.student_id,
+                        "stream_id": str(ev.originator_id),
+                        "name": ev.name,
+                        "grade": ev.grade,
+                        "school_id": ev.school_id,
+                    }
+                )
             else:
+                upsert(conn, self.t.students, registered, ["student_id"])
+                registered = []
                 self._apply_roster(conn, ev)
+        upsert(conn, self.t.students, registered, ["student_id"])
         rows = [self._objective_row(v) for oid in sorted(objective_ids) if (v := self.load_objective(oid))]
         upsert(conn, self.t.objectives, rows, ["objective_id"])
 
@@ -158,15 +173,6 @@ class CatalogProjection:
             conn.execute(
                 t.schools.update().where(t.schools.c.stream_id == str(ev.originator_id)).values(name=ev.name)
             )
-        elif isinstance(ev, Learner.Registered):
-            row = {
-                "student_id": ev.student_id,
-                "stream_id": str(ev.originator_id),
-                "name": ev.name,
-                "grade": ev.grade,
-                "school_id": ev.school_id,
-            }
-            upsert(conn, t.students, [row], ["student_id"])
         elif isinstance(ev, Learner.DetailsChanged):
             conn.execute(
                 t.students.update()

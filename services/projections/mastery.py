@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from domain.learner import LEARNING_EVENT_CLASSES, Learner
 from domain.objective import Objective
+from domain.records import LearningRecord
 from domain.rules.status import RuleVersion, Status, compute_status
 from infra.readstore import fresh_metadata, metadata, upsert
 from services.projections.base import Notified
@@ -88,21 +89,37 @@ class MasteryProjection:
     def apply(self, conn: Connection, events: Sequence[Notified]) -> None:
         learning = [(p, e) for p, e in events if isinstance(e, Learner.LearningEvent)]
         rows = store_records(conn, self.records, learning)
-        pairs = {(r["student_id"], r["objective_id"]) for r in rows if r["objective_id"]}
+        # This batch's records come from the events in hand; only older ones are read back.
+        fresh: dict[tuple[str, str], dict[str, LearningRecord]] = {}
+        for row, (_pos, ev) in zip(rows, learning, strict=True):
+            if row["objective_id"]:
+                fresh.setdefault((row["student_id"], row["objective_id"]), {})[ev.event_id] = ev.to_record()
+        pairs = set(fresh)
         changed = {e.objective_id for _, e in events if isinstance(e, Objective.RuleVersionIssued)}
         if changed:
             # A new rule version: every student with evidence on it follows the change.
             pairs |= students_on(conn, self.records, changed)
-        self.recompute(conn, pairs)
+        first = events[0][0] if events else None
+        self.recompute(conn, pairs, fresh, first)
 
-    def recompute(self, conn: Connection, pairs: set[tuple[str, str]]) -> None:
+    def recompute(
+        self,
+        conn: Connection,
+        pairs: set[tuple[str, str]],
+        fresh: Mapping[tuple[str, str], Mapping[str, LearningRecord]] | None = None,
+        before: int | None = None,
+    ) -> None:
         if not pairs:
             return
-        records = records_for(conn, self.records, pairs)
+        records = records_for(conn, self.records, pairs, before if fresh else None)
         versions = self.versions_of(sorted({oid for _, oid in pairs}))
         now = datetime.now(UTC)
         out = []
-        for (student, oid), recs in records.items():
+        for (student, oid), older in records.items():
+            # A redelivered event is both older and fresh: keep one of each id.
+            by_id = {r.meta.event_id: r for r in older}
+            by_id.update((fresh or {}).get((student, oid), {}))
+            recs = list(by_id.values())
             status = compute_status(oid, versions.get(oid, ()), recs, now)
             out.append(status_row(student, status, max((r.meta.seq for r in recs), default=0)))
         upsert(conn, self.mastery, out, ["student_id", "objective_id"])

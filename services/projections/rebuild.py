@@ -49,7 +49,7 @@ def rebuild(ledger: Ledger, names: Sequence[str] = (), progress: Progress | None
         for t in s.tables:
             t.drop(engine, checkfirst=True)
             t.create(engine)
-    runner = ProjectionRunner(ledger.store, engine, shadows, ledger.settings.projection_batch_size)
+    runner = ProjectionRunner(ledger.store, engine, shadows, ledger.settings.rebuild_batch_size)
     head = ledger.store.head_position()
     started = time.perf_counter()
     done = 0

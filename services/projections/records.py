@@ -111,13 +111,16 @@ def record_of_row(row: Row[Any] | dict[str, Any]) -> LearningRecord:
 
 
 def records_for(
-    conn: Connection, t: Table, pairs: Iterable[tuple[str, str]]
+    conn: Connection, t: Table, pairs: Iterable[tuple[str, str]], before: int | None = None
 ) -> dict[tuple[str, str], list[LearningRecord]]:
-    """Every record bearing on each (student, objective) pair."""
+    """Every record bearing on each (student, objective) pair; with `before`,
+    only those recorded at log positions below it."""
     keys = sorted(set(pairs))
     out: dict[tuple[str, str], list[LearningRecord]] = {k: [] for k in keys}
     for i in range(0, len(keys), _CHUNK):
         q = select(t).where(tuple_(t.c.student_id, t.c.objective_id).in_(keys[i : i + _CHUNK]))
+        if before is not None:
+            q = q.where(t.c.position < before)
         for row in conn.execute(q):
             out[(row.student_id, row.objective_id)].append(record_of_row(row))
     return out
