@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 # A fixed namespace for Mastery Ledger: changing it would orphan every stream.
 NAMESPACE = UUID("6f1d4c1e-5b0a-4c8e-9a57-3c2f0e6b9d10")
 
 
+@lru_cache(maxsize=65536)
 def learner_stream(student_id: str) -> UUID:
     """The stream holding every learning event of one student."""
     return uuid5(NAMESPACE, f"learner:{student_id}")
 
 
+@lru_cache(maxsize=4096)
 def objective_stream(objective_id: str) -> UUID:
     """The stream holding an objective's statement and its rule versions."""
     return uuid5(NAMESPACE, f"objective:{objective_id}")

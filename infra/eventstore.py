@@ -98,6 +98,11 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.index_table = Identifier(self.datastore.schema, "event_index")
+        self._insert_flat = SQL(
+            "INSERT INTO {} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(Identifier(self.datastore.schema, self.events_table_name))
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} (event_id text PRIMARY KEY, student_id text NOT NULL, "
@@ -116,12 +121,31 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
             cols = list(zip(*(r.as_tuple() for r in rows), strict=True))
             curs.execute(
                 SQL(
-                    "INSERT INTO {} SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], "
-                    "%s::text[], %s::text[])"
+                    "INSERT INTO {} SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], "
+                    "%b::text[], %b::text[])"
                 ).format(self.index_table),
                 [list(c) for c in cols],
             )
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _insert_stored_events(
+        self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        # The library sends one array of composite values, which psycopg dumps
+        # as text in Python; four flat typed arrays, sent binary, dump several times faster.
+        # Same table lock and NOTIFY as the library's path, same RETURNING.
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self._insert_flat,
+            [
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ],
+            prepare=True,
+        )
 
     def select_heads(self, stream_ids: Sequence[UUID]) -> dict[UUID, int]:
         if not stream_ids:

@@ -11,12 +11,13 @@ conflict the whole batch is checked again and retried.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
+
+import orjson
 
 from domain.ids import learner_stream
 from domain.learner import Learner, learning_event
@@ -48,8 +49,8 @@ class BatchResult:
 
 
 def body_hash(event: EventIn) -> str:
-    canonical = json.dumps(event.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    canonical = orjson.dumps(event.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _body(event: EventIn) -> dict[str, Any]:
