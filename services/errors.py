@@ -39,6 +39,10 @@ class NotReady(ProblemError):
     status = 503
     title = "Service Unavailable"
 
+    def __init__(self, detail: str, position: int) -> None:
+        super().__init__(detail)
+        self.position = position
+
 
 def error(loc: list[str | int], msg: str) -> dict[str, Any]:
     return {"loc": loc, "msg": msg}

@@ -47,6 +47,7 @@ def install_error_handlers(app: FastAPI) -> None:
         resp = problem(exc.status, exc.title, exc.detail, **extra)
         if isinstance(exc, NotReady):
             resp.headers["Retry-After"] = "1"
+            resp.headers["X-Projection-Position"] = str(exc.position)
         return resp
 
     @app.exception_handler(RequestValidationError)
@@ -127,7 +128,10 @@ def read_position(
 ) -> int:
     """Waits for `min_position` (up to 5 s, else 503) and sets X-Projection-Position."""
     if min_position is not None and not ledger.runner.wait_for(min_position, MIN_POSITION_WAIT):
-        raise NotReady(f"read models have not reached position {min_position} within {MIN_POSITION_WAIT:g} s")
+        raise NotReady(
+            f"read models have not reached position {min_position} within {MIN_POSITION_WAIT:g} s",
+            position=ledger.runner.position(),
+        )
     position = ledger.runner.position()
     response.headers["X-Projection-Position"] = str(position)
     return position

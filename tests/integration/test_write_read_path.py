@@ -99,6 +99,7 @@ def test_min_position_beyond_the_log_is_503_with_retry_after(client: TestClient)
     r = client.get("/v1/students/s1/mastery", params={"min_position": 10_000_000})
     assert r.status_code == 503
     assert r.headers["Retry-After"]
+    assert int(r.headers["X-Projection-Position"]) < 10_000_000
 
 
 def test_unknown_student_is_404(client: TestClient) -> None:
