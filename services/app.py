@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from infra.settings import Settings
 from services.bootstrap import Ledger, build_ledger
+from services.export.api import router as export_router
 from services.http import install_error_handlers
 from services.ingest.api import router as ingest_router
 from services.query.api import router as query_router
@@ -37,6 +38,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         app.include_router(ingest_router)
     if role in ("all", "query"):
         app.include_router(query_router)
+        app.include_router(export_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, object]:

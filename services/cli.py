@@ -217,6 +217,51 @@ def _detail(kind: str, p: dict[str, object]) -> str:
     return ""
 
 
+@app.command("export")
+def export_cmd(
+    kind: Annotated[
+        str, typer.Option("--kind", help="events: every learning event; mastery: status changes")
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="ndjson | csv | parquet")] = "ndjson",
+    out_file: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
+    pseudonymise: Annotated[
+        bool, typer.Option("--pseudonymise", help="stable pseudonyms for student ids; drop names, free text")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Export every learning event (kind events) or every status change (kind mastery), streamed.
+
+    Columns, kind events: position, event_id, type, student_id, objective_id,
+    occurred_at, recorded_at, recorded_by, payload (JSON text). Kind mastery:
+    student_id, objective_id, event_id, type, occurred_at, recorded_at, voided,
+    status_before, status_after, changed (the status of the event's objective,
+    replayed in occurred_at order as in the audit trail).
+    """
+    from services.export.export import KINDS, plan_export
+    from services.export.formats import FORMATS
+
+    if kind not in KINDS:
+        _die(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if fmt not in FORMATS:
+        _die(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    ledger = _ledger(_settings(data_dir))
+    try:
+        export = plan_export(ledger, kind, fmt, pseudonymise)
+        target = open(out_file, "wb") if out_file else sys.stdout.buffer  # noqa: SIM115
+        try:
+            for chunk in export.chunks:
+                target.write(chunk)
+        finally:
+            if out_file:
+                target.close()
+            else:
+                target.flush()
+    finally:
+        ledger.close()
+    if out_file:
+        err.print(f"exported {kind} as {fmt} up to log position {export.position:,} to {out_file}")
+
+
 def main() -> None:
     try:
         app()

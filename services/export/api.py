@@ -1,0 +1,45 @@
+"""`GET /v1/export`: streamed longitudinal exports (CONTRACT.md §2)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from services.export.export import ExportKind, plan_export
+from services.export.formats import MEDIA_TYPES, Format
+from services.http import LedgerDep, PrincipalDep, require_role
+
+router = APIRouter(prefix="/v1")
+EXPORTERS = ("admin", "auditor", "analyst")
+
+
+@router.get(
+    "/export",
+    tags=["export"],
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "the export, streamed"}
+    },
+)
+def get_export(
+    ledger: LedgerDep,
+    who: PrincipalDep,
+    kind: Annotated[ExportKind, Query(description="events: every learning event; mastery: status changes")],
+    fmt: Annotated[Format, Query(alias="format")] = "ndjson",
+    pseudonymise: Annotated[
+        bool, Query(description="replace student ids and drop free text (always on for analysts)")
+    ] = False,
+) -> StreamingResponse:
+    require_role(who, *EXPORTERS)
+    export = plan_export(ledger, kind, fmt, pseudonymise or who.role == "analyst")
+    return StreamingResponse(
+        export.chunks,
+        media_type=export.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "X-Export-Position": str(export.position),
+            "X-Export-Pseudonymised": "true" if export.pseudonymised else "false",
+        },
+    )
