@@ -1,0 +1,87 @@
+"""`python -m bench`: every figure of DESIGN.md's Performance table, in one run, beside its floor.
+
+`--smoke` runs tiny sizes on SQLite and PostgreSQL with no timing targets
+(the test suite runs it); the full run is PostgreSQL at 1M events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bench.report import print_table
+from bench.runner import Config, run
+
+RESULTS = Path(__file__).parent / "results"
+
+SMOKE = Config(
+    events=4_000,
+    http_events=1_000,
+    students=40,
+    heavy_events=300,
+    reads=30,
+    history_reads=3,
+    lag_seconds=2.0,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, SQLite and PostgreSQL, no targets")
+    p.add_argument("--events", type=int, default=1_000_000, help="log size (e.g. 10000000 for 10M)")
+    p.add_argument("--http-events", type=int, default=100_000, help="the slice ingested over HTTP")
+    p.add_argument("--students", type=int, default=None, help="default: one per 200 events")
+    p.add_argument("--backend", choices=("postgres", "sqlite"), action="append", help="default postgres")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--lag-seconds", type=float, default=30.0)
+    p.add_argument("--out", type=Path, default=None, help="JSON file (default bench/results/latest.json)")
+    p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
+    args = p.parse_args(argv)
+
+    if args.smoke:
+        configs = [replace(SMOKE, backend=b) for b in (args.backend or ["sqlite", "postgres"])]
+    else:
+        base = Config(
+            events=args.events,
+            http_events=min(args.http_events, args.events // 2),
+            students=args.students or max(50, args.events // 200),
+            seed=args.seed,
+            lag_seconds=args.lag_seconds,
+            keep=args.keep,
+        )
+        configs = [replace(base, backend=b) for b in (args.backend or ["postgres"])]
+
+    runs: dict[str, Any] = {}
+    for config in configs:
+        started = time.perf_counter()
+        results = run(config)
+        results["wall_seconds"] = time.perf_counter() - started
+        runs[config.backend] = results
+        print_table(results, f"Mastery Ledger bench: {config.backend}, {config.events:,} events")
+    record = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "smoke": args.smoke,
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": _cpus()},
+        "runs": runs,
+    }
+    out = args.out or RESULTS / ("smoke.json" if args.smoke else "latest.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2, default=str))
+    print(f"wrote {out}")
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

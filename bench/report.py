@@ -1,0 +1,76 @@
+"""The table of figures and ratios (rich) and the JSON record of a run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+TARGETS = {
+    "ingest": "≥ 25,000 events/s; ≥ 25 % of raw COPY",
+    "rebuild": "≥ 50,000 events/s; ≥ 50 % of read-and-decode",
+    "reads": "p99 ≤ 20 ms at 10M events",
+    "replay": "≤ 100 ms",
+    "lag": "p99 ≤ 1 s (embedded)",
+}
+
+
+def _ms(d: dict[str, Any]) -> str:
+    if not d.get("n"):
+        return str(d.get("note", "not measured"))
+    return f"p50 {d['p50']:.1f} ms · p99 {d['p99']:.1f} ms · max {d['max']:.1f} ms (n={d['n']})"
+
+
+def table(results: dict[str, Any], title: str) -> Table:
+    t = Table(title=title)
+    for col in ("measure", "figure", "floor (same run)", "ratio", "target"):
+        t.add_column(col)
+    ing, reb = results["ingest"], results["rebuild"]
+    t.add_row(
+        f"(a) HTTP ingest, batches of {ing['batch']:,}, {ing['clients']} clients",
+        f"{ing['rate']:,.0f} events/s",
+        f"{ing['floor']} {ing['floor_rate']:,.0f} rows/s"
+        f" (per-1,000 commits {ing['floor_batched_rate']:,.0f})",
+        f"{ing['ratio']:.1%} ({ing['ratio_batched']:.1%})",
+        TARGETS["ingest"],
+    )
+    t.add_row(
+        f"(b) projection rebuild of {reb['entries']:,} entries",
+        f"{reb['rate']:,.0f} events/s",
+        f"read+decode {reb['floor_rate']:,.0f} events/s",
+        f"{reb['ratio']:.1%}",
+        TARGETS["rebuild"],
+    )
+    sm = results["student_mastery"]
+    t.add_row(
+        f"(c) GET student mastery at {results['log_entries']:,} entries",
+        _ms(sm),
+        "raw SELECT " + _ms(sm["floor"]),
+        f"p99 floor/endpoint {sm['floor']['p99'] / sm['p99']:.1%}" if sm.get("n") else "",
+        TARGETS["reads"],
+    )
+    t.add_row("(c) GET class mastery-map", _ms(results["class_map"]), "", "", TARGETS["reads"])
+    ar = results["audit_replay"]
+    t.add_row(f"(d) audit replay, {ar['events']:,} events", _ms(ar), "", "", TARGETS["replay"])
+    lag = results["lag"]
+    t.add_row(
+        f"(e) write→readable lag under {lag['load_events_per_s']:,.0f} events/s",
+        _ms(lag),
+        "",
+        f"503s: {lag['timeouts_503']}",
+        TARGETS["lag"],
+    )
+    bulk = results["bulk_in_process"]
+    t.add_row(
+        "bulk load in process (EventWriter)",
+        f"{bulk['rate']:,.0f} events/s",
+        "",
+        "",
+        f"{bulk['events']:,} events in {bulk['seconds']:.0f} s",
+    )
+    return t
+
+
+def print_table(results: dict[str, Any], title: str) -> None:
+    Console(width=200).print(table(results, title))

@@ -1,0 +1,316 @@
+"""One bench run: load, then measure each figure beside its floor (DESIGN.md, Performance).
+
+Order, on one fresh store:
+1. roster and the bulk of the log, in process through the event writer;
+2. (a) HTTP ingest of a separate slice through a `mastery serve --role ingest`
+   process, then the raw-COPY floor of the very rows that slice stored;
+3. (b) projection rebuild of the whole log, then the read-and-decode floor;
+4. a `mastery serve` (role all) process: (c) read latencies beside a raw
+   SELECT floor, (d) audit replay of the heavy student, (e) write-to-readable
+   lag while a paced load writes batches of 1,000.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import queue
+import random
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench.district import District, Event, batches
+from bench.floors import copy_floor_postgres, copy_floor_sqlite, decode_floor, raw_mastery_select
+from bench.load import load_roster, write_batches
+from bench.postgres import fresh_database
+from bench.server import serve
+from infra.settings import Settings, load_settings
+from services.bootstrap import Ledger, build_ledger
+from services.projections.rebuild import rebuild
+
+TOKEN = "bench-bootstrap-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+CLASS_MAP = "/v1/classes/{class_id}/mastery-map"
+
+
+@dataclass(frozen=True)
+class Config:
+    backend: str = "postgres"
+    events: int = 1_000_000  # log size for reads and rebuild (HTTP slice included)
+    http_events: int = 100_000
+    students: int = 5_000
+    heavy_events: int = 5_000
+    seed: int = 2026
+    batch: int = 1_000
+    clients: int = 2
+    reads: int = 1_000
+    history_reads: int = 20
+    lag_seconds: float = 30.0
+    lag_load_share: float = 0.5  # of the measured HTTP ingest rate
+    keep: bool = False
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """Milliseconds: p50, p99, max, mean, count."""
+    ms = sorted(s * 1000 for s in samples)
+    if not ms:
+        return {"n": 0}
+
+    def q(p: float) -> float:
+        return ms[min(len(ms) - 1, round(p * (len(ms) - 1)))]
+
+    return {"n": len(ms), "p50": q(0.50), "p99": q(0.99), "max": ms[-1], "mean": statistics.fmean(ms)}
+
+
+def _log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+@contextlib.contextmanager
+def _store(config: Config) -> Iterator[Settings]:
+    with tempfile.TemporaryDirectory(prefix="mastery-bench-") as tmp:
+        data = Path(tmp) / "data"
+        if config.backend == "sqlite":
+            yield load_settings(data_dir=data, bootstrap_token=TOKEN)
+        else:
+            with fresh_database(config.keep) as url:
+                yield load_settings(data_dir=data, bootstrap_token=TOKEN, database_url=url)
+
+
+@contextlib.contextmanager
+def _ledger(settings: Settings) -> Iterator[Ledger]:
+    ledger = build_ledger(settings)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+def _post_all(base: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
+    """POST pre-encoded batches from `clients` threads; (seconds, events stored)."""
+    work: queue.Queue[bytes] = queue.Queue()
+    for b in bodies:
+        work.put(b)
+    stored: list[int] = []
+    failures: list[str] = []
+
+    def client() -> None:
+        with httpx.Client(base_url=base, headers=AUTH, timeout=120) as c:
+            while True:
+                try:
+                    body = work.get_nowait()
+                except queue.Empty:
+                    return
+                r = c.post("/v1/events", content=body)
+                if r.status_code != 200:
+                    failures.append(r.text[:500])
+                    return
+                stored.append(int(r.json()["stored"]))
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"ingest failed: {failures[0]}")
+    return seconds, sum(stored)
+
+
+def _encode(batch: list[Event]) -> bytes:
+    return orjson.dumps({"events": batch})
+
+
+def _timed_gets(c: httpx.Client, paths: list[str]) -> list[float]:
+    out = []
+    for p in paths:
+        t = time.perf_counter()
+        r = c.get(p)
+        out.append(time.perf_counter() - t)
+        if r.status_code != 200:
+            raise RuntimeError(f"GET {p}: {r.status_code} {r.text[:300]}")
+    return out
+
+
+def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any]:
+    district = District(config.seed, config.students, heavy_events=config.heavy_events)
+    results: dict[str, Any] = {
+        "config": {k: v for k, v in config.__dict__.items() if k != "keep"},
+        "generator": "bench/district.py (services/demo/district.py did not exist yet)",
+    }
+    bulk = config.events - config.http_events
+    with _store(config) as settings:
+        source = district.events(config.events, tail=400 * config.batch)  # the tail feeds the lag load
+        first_batches = batches(source, config.batch)
+
+        # 1. Roster and bulk, in process.
+        with _ledger(settings) as ledger:
+            t = time.perf_counter()
+            load_roster(ledger, district)
+            results["roster_seconds"] = time.perf_counter() - t
+            progress(f"roster: {len(district.student_ids):,} students in {results['roster_seconds']:.1f} s")
+            n_batches = bulk // config.batch
+            stored, secs = write_batches(ledger, (next(first_batches) for _ in range(n_batches)))
+            results["bulk_in_process"] = {"events": stored, "seconds": secs, "rate": stored / secs}
+            progress(f"bulk: {stored:,} events in process in {secs:.1f} s ({stored / secs:,.0f}/s)")
+            before_http = ledger.store.head_position()
+
+        # 2. (a) HTTP ingest of a separate slice, then its floor.
+        slice_batches = [next(first_batches) for _ in range(config.http_events // config.batch)]
+        bodies = [_encode(b) for b in slice_batches]
+        slice_ids = [e["event_id"] for b in slice_batches for e in b]
+        with serve(settings, TOKEN, role="ingest") as base:
+            secs, stored = _post_all(base, bodies, config.clients)
+        ingest_rate = stored / secs
+        progress(f"(a) HTTP ingest: {stored:,} events in {secs:.1f} s ({ingest_rate:,.0f}/s)")
+        with _ledger(settings) as ledger:
+            after_http = ledger.store.head_position()
+            floor_fn = copy_floor_postgres if settings.database_url else copy_floor_sqlite
+            floor = floor_fn(ledger, before_http, after_http, slice_ids)
+            progress(f"(a) floor: {floor.rows:,} rows copied at {floor.rate:,.0f}/s")
+            results["ingest"] = {
+                "events": stored,
+                "seconds": secs,
+                "rate": ingest_rate,
+                "clients": config.clients,
+                "batch": config.batch,
+                "floor": "COPY" if settings.database_url else "executemany",
+                "floor_rows": floor.rows,
+                "floor_state_bytes": floor.state_bytes,
+                "floor_rate": floor.rate,
+                "floor_batched_rate": floor.batched_rate,
+                "ratio": ingest_rate / floor.rate,
+                "ratio_batched": ingest_rate / floor.batched_rate,
+            }
+
+            # 3. (b) Rebuild, then its floor.
+            report = rebuild(ledger)
+            progress(
+                f"(b) rebuild: {report.events:,} entries in {report.seconds:.1f} s ({report.rate:,.0f}/s)"
+            )
+            n, dsecs = decode_floor(ledger)
+            progress(f"(b) floor: read and decoded {n:,} entries in {dsecs:.1f} s ({n / dsecs:,.0f}/s)")
+            results["rebuild"] = {
+                "entries": report.events,
+                "seconds": report.seconds,
+                "rate": report.rate,
+                "floor_entries": n,
+                "floor_seconds": dsecs,
+                "floor_rate": n / dsecs,
+                "ratio": report.rate / (n / dsecs),
+            }
+            log_size = ledger.store.head_position()
+            results["log_entries"] = log_size
+
+        # 4. Reads, replay and lag against a whole service.
+        rng = random.Random(config.seed)
+        students = rng.sample(district.student_ids[:-1], min(config.reads, config.students))
+        with serve(settings, TOKEN, role="all") as base, httpx.Client(base_url=base, headers=AUTH) as c:
+            _timed_gets(c, [f"/v1/students/{s}/mastery" for s in students[:20]])  # warm up
+            reads = _timed_gets(c, [f"/v1/students/{s}/mastery" for s in students])
+            with _ledger(settings) as ledger:
+                floor_reads = raw_mastery_select(ledger, students)
+            results["student_mastery"] = {**percentiles(reads), "floor": percentiles(floor_reads)}
+            progress(f"(c) student mastery: {results['student_mastery']}")
+            paths = c.get("/openapi.json").json()["paths"]
+            if CLASS_MAP in paths:
+                classes = [cid for cid, _, _ in district.classes()]
+                sample = [rng.choice(classes) for _ in range(min(config.reads, 200))]
+                _timed_gets(c, [CLASS_MAP.format(class_id=k) for k in sample[:10]])
+                maps = _timed_gets(c, [CLASS_MAP.format(class_id=k) for k in sample])
+                results["class_map"] = percentiles(maps)
+            else:
+                results["class_map"] = {"n": 0, "note": "GET /v1/classes/{id}/mastery-map not in this build"}
+            progress(f"(c) class map: {results['class_map']}")
+
+            history = c.get("/v1/students/heavy/history")
+            heavy_events = len(history.json()["events"])
+            replays = _timed_gets(c, ["/v1/students/heavy/history"] * config.history_reads)
+            results["audit_replay"] = {**percentiles(replays), "events": heavy_events}
+            progress(f"(d) audit replay of {heavy_events:,} events: {results['audit_replay']}")
+
+            results["lag"] = _lag(c, base, first_batches, students, ingest_rate, config)
+            progress(f"(e) lag: {results['lag']}")
+    return results
+
+
+def _lag(
+    c: httpx.Client,
+    base: str,
+    source: Iterator[list[Event]],
+    students: list[str],
+    ingest_rate: float,
+    config: Config,
+) -> dict[str, Any]:
+    """POST one event, then read with min_position until it answers; under a paced batch load."""
+    pace = max(config.batch, ingest_rate * config.lag_load_share)  # events/s of background load
+    interval = config.batch / pace
+    needed = math.ceil(pace * config.lag_seconds / config.batch) + 5
+    bodies = [_encode(b) for b in itertools.islice(source, needed)]
+    stop = threading.Event()
+    sent: list[int] = []
+
+    def load() -> None:
+        with httpx.Client(base_url=base, headers=AUTH, timeout=120) as lc:
+            next_at = time.perf_counter()
+            for body in bodies:
+                if stop.is_set():
+                    return
+                lc.post("/v1/events", content=body).raise_for_status()
+                sent.append(config.batch)
+                next_at += interval
+                stop.wait(max(0.0, next_at - time.perf_counter()))
+
+    probe_rng = random.Random(config.seed + 1)
+    loader = threading.Thread(target=load, daemon=True)
+    loader.start()
+    lags: list[float] = []
+    writes: list[float] = []
+    timeouts = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < config.lag_seconds and loader.is_alive():
+        student = probe_rng.choice(students)
+        ev = {
+            "event_id": str(uuid.UUID(int=probe_rng.getrandbits(128), version=4)),
+            "type": "goal",
+            "student_id": student,
+            "occurred_at": "2026-06-01T12:00:00Z",
+            "target_mastered": 10,
+            "due": "2026-06-15",
+        }
+        t0 = time.perf_counter()
+        r = c.post("/v1/events", content=_encode([ev]))
+        r.raise_for_status()
+        t1 = time.perf_counter()
+        position = r.json()["position"]
+        while True:
+            rr = c.get(f"/v1/students/{student}/mastery", params={"min_position": position}, timeout=30)
+            if rr.status_code == 200:
+                break
+            timeouts += 1
+        writes.append(t1 - t0)
+        lags.append(time.perf_counter() - t1)
+        time.sleep(0.2)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    loader.join()
+    return {
+        **percentiles(lags),
+        "write": percentiles(writes),
+        "timeouts_503": timeouts,
+        "load_events_per_s": sum(sent) / elapsed,
+        "load_target_per_s": pace,
+    }

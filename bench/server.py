@@ -1,0 +1,60 @@
+"""A real `mastery serve` process (uvicorn) for the HTTP measurements."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+
+import httpx
+
+from infra.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve(settings: Settings, token: str, role: str = "all", timeout: float = 60.0) -> Iterator[str]:
+    """Start `mastery serve --role ROLE` on a free port; yield its base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MASTERY_DATA_DIR": str(settings.data_dir),
+        "MASTERY_BOOTSTRAP_TOKEN": token,
+    }
+    env.pop("MASTERY_DATABASE_URL", None)
+    if settings.database_url:
+        env["MASTERY_DATABASE_URL"] = settings.database_url
+    cmd = [sys.executable, "-c", "from services.cli import main; main()", "serve", "--port", str(port)]
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen([*cmd, "--role", role], env=env, stdout=log, stderr=log)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"mastery serve exited: {log.read().decode(errors='replace')[-2000:]}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"mastery serve did not answer within {timeout:g} s")
+                time.sleep(0.1)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,0 +1,38 @@
+"""`python -m bench --smoke` runs end to end on SQLite and PostgreSQL (no timing targets)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_smoke_runs_every_measure_on_both_backends(tmp_path: Path) -> None:
+    out = tmp_path / "smoke.json"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert time.monotonic() - started < 60
+    record = json.loads(out.read_text())
+    assert record["smoke"] is True
+    assert set(record["runs"]) == {"sqlite", "postgres"}
+    for backend, run in record["runs"].items():
+        ingest, rebuild = run["ingest"], run["rebuild"]
+        assert ingest["events"] == 1_000 and ingest["floor_rows"] == 1_000, backend
+        assert ingest["rate"] > 0 and ingest["floor_rate"] > 0 and ingest["ratio"] > 0
+        assert rebuild["entries"] == rebuild["floor_entries"] == run["log_entries"]
+        assert run["student_mastery"]["n"] == 30 and run["student_mastery"]["floor"]["n"] == 30
+        assert run["audit_replay"]["events"] == 300 and run["audit_replay"]["n"] == 3
+        assert run["lag"]["n"] >= 1 and run["lag"]["load_events_per_s"] > 0
+    assert "Mastery Ledger bench: postgres" in proc.stdout
