@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table, delete, select
 from sqlalchemy.engine import Connection
 
 from domain.learner import LEARNING_EVENT_CLASSES, Learner
@@ -47,7 +47,19 @@ def mastery_table(md: MetaData, suffix: str = "") -> Table:
     )
 
 
+def rule_clock_table(md: MetaData, suffix: str = "") -> Table:
+    """Rule versions whose effective_from was still ahead when they were recorded."""
+    return Table(
+        "rm_rule_clock" + suffix,
+        md,
+        Column("objective_id", String, primary_key=True),
+        Column("version", Integer, primary_key=True),
+        Column("effective_from", String, nullable=False),
+    )
+
+
 mastery_current = mastery_table(metadata)
+rule_clock = rule_clock_table(metadata)
 
 VersionsOf = Callable[[Sequence[str]], Mapping[str, Sequence[RuleVersion]]]
 
@@ -79,9 +91,10 @@ class MasteryProjection:
         if suffix:
             md = fresh_metadata()
             self.records, self.mastery = records_table(md, suffix), mastery_table(md, suffix)
+            self.clock = rule_clock_table(md, suffix)
         else:
-            self.records, self.mastery = learning_records, mastery_current
-        self.tables = (self.records, self.mastery)
+            self.records, self.mastery, self.clock = learning_records, mastery_current, rule_clock
+        self.tables = (self.records, self.mastery, self.clock)
 
     def shadow(self, suffix: str) -> MasteryProjection:
         return MasteryProjection(self.versions_of, suffix)
@@ -95,12 +108,41 @@ class MasteryProjection:
             if row["objective_id"]:
                 fresh.setdefault((row["student_id"], row["objective_id"]), {})[ev.event_id] = ev.to_record()
         pairs = set(fresh)
-        changed = {e.objective_id for _, e in events if isinstance(e, Objective.RuleVersionIssued)}
+        issued = [e for _, e in events if isinstance(e, Objective.RuleVersionIssued)]
+        changed = {e.objective_id for e in issued}
+        now = datetime.now(UTC)
+        ahead = [
+            {
+                "objective_id": e.objective_id,
+                "version": e.version_no,
+                "effective_from": e.effective_from.isoformat(),
+            }
+            for e in issued
+            if e.effective_from > now
+        ]
+        upsert(conn, self.clock, ahead, ["objective_id", "version"])
         if changed:
             # A new rule version: every student with evidence on it follows the change.
             pairs |= students_on(conn, self.records, changed)
         first = events[0][0] if events else None
         self.recompute(conn, pairs, fresh, first)
+
+    def tick(self, conn: Connection, now: datetime) -> int:
+        """Rule versions that have come into force since they were recorded:
+        every student with evidence on their objectives follows the change."""
+        due = [
+            (r.objective_id, r.version)
+            for r in conn.execute(select(self.clock))
+            if datetime.fromisoformat(r.effective_from) <= now
+        ]
+        if not due:
+            return 0
+        self.recompute(conn, students_on(conn, self.records, {oid for oid, _ in due}))
+        for oid, version in due:
+            conn.execute(
+                delete(self.clock).where(self.clock.c.objective_id == oid, self.clock.c.version == version)
+            )
+        return len(due)
 
     def recompute(
         self,

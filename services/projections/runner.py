@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
@@ -83,10 +84,24 @@ class ProjectionRunner:
                 progress(n)
         return total
 
-    def run(self, stop: threading.Event, idle_sleep: float = 0.02) -> None:
+    def tick(self) -> int:
+        """Let projections act on the passage of time (a rule version coming into force)."""
+        timed = [p for p in self.projections if hasattr(p, "tick")]
+        if not timed:
+            return 0
+        with self.engine.begin() as conn:
+            lock_positions(conn, [p.name for p in timed])
+            now = datetime.now(UTC)
+            return sum(int(p.tick(conn, now)) for p in timed)
+
+    def run(self, stop: threading.Event, idle_sleep: float = 0.02, tick_every: float = 1.0) -> None:
         """Tail the log until `stop` is set; errors are logged and retried."""
+        last_tick = 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() - last_tick >= tick_every:
+                    last_tick = time.monotonic()
+                    self.tick()
                 if self.step() == 0:
                     stop.wait(idle_sleep)
             except Exception:  # keep tailing: a transient database error must not stop projections
