@@ -15,13 +15,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-import queue
 import random
 import statistics
 import tempfile
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,28 +97,31 @@ def _ledger(settings: Settings) -> Iterator[Ledger]:
         ledger.close()
 
 
-def _post_all(base: str, bodies: list[bytes], clients: int) -> tuple[float, int]:
-    """POST pre-encoded batches from `clients` threads; (seconds, events stored)."""
-    work: queue.Queue[bytes] = queue.Queue()
-    for b in bodies:
-        work.put(b)
+def _partitioned(events: list[Event], config: Config) -> list[list[bytes]]:
+    """One ordered list of pre-encoded batches per client, each over its own students:
+    references (retake_of, on_event, target_event_id) stay within a student, so
+    concurrent clients never post a reference before its target."""
+    parts: list[list[Event]] = [[] for _ in range(config.clients)]
+    for e in events:
+        parts[zlib.crc32(e["student_id"].encode()) % config.clients].append(e)
+    return [[_encode(b) for b in batches(iter(p), config.batch)] for p in parts]
+
+
+def _post_all(base: str, per_client: list[list[bytes]], clients: int) -> tuple[float, int]:
+    """POST pre-encoded batches from `clients` threads, each its own list in order; (seconds, stored)."""
     stored: list[int] = []
     failures: list[str] = []
 
-    def client() -> None:
+    def client(work: list[bytes]) -> None:
         with httpx.Client(base_url=base, headers=AUTH, timeout=120) as c:
-            while True:
-                try:
-                    body = work.get_nowait()
-                except queue.Empty:
-                    return
+            for body in work:
                 r = c.post("/v1/events", content=body)
                 if r.status_code != 200:
                     failures.append(r.text[:500])
                     return
                 stored.append(int(r.json()["stored"]))
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=client, args=(w,)) for w in per_client[:clients]]
     started = time.perf_counter()
     for t in threads:
         t.start()
@@ -169,11 +172,10 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
             before_http = ledger.store.head_position()
 
         # 2. (a) HTTP ingest of a separate slice, then its floor.
-        slice_batches = [next(first_batches) for _ in range(config.http_events // config.batch)]
-        bodies = [_encode(b) for b in slice_batches]
-        slice_ids = [e["event_id"] for b in slice_batches for e in b]
+        slice_events = [e for _ in range(config.http_events // config.batch) for e in next(first_batches)]
+        slice_ids = [e["event_id"] for e in slice_events]
         with serve(settings, TOKEN, role="ingest") as base:
-            secs, stored = _post_all(base, bodies, config.clients)
+            secs, stored = _post_all(base, _partitioned(slice_events, config), config.clients)
         ingest_rate = stored / secs
         progress(f"(a) HTTP ingest: {stored:,} events in {secs:.1f} s ({ingest_rate:,.0f}/s)")
         with _ledger(settings) as ledger:
