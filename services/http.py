@@ -33,6 +33,14 @@ def _clean_loc(loc: tuple[Any, ...]) -> list[Any]:
     return [p for i, p in enumerate(out) if not (p in RECORD_TYPES and i > 0 and isinstance(out[i - 1], int))]
 
 
+def _loc(err: dict[str, Any]) -> list[Any]:
+    loc = _clean_loc(tuple(err["loc"]))
+    if err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        # An unknown or missing `type` is reported at the event; name the field itself.
+        loc.append(str(err.get("ctx", {}).get("discriminator", "type")).strip("'"))
+    return loc
+
+
 def _msg(err: dict[str, Any]) -> str:
     msg = str(err.get("msg", "invalid"))
     return msg.removeprefix("Value error, ")
@@ -52,7 +60,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": _clean_loc(tuple(e["loc"])), "msg": _msg(e)} for e in exc.errors()]
+        errors = [{"loc": _loc(e), "msg": _msg(e)} for e in exc.errors()]
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
         return problem(422, "Unprocessable Content", detail or "invalid request", errors=errors)
 
