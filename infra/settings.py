@@ -33,7 +33,9 @@ class Settings(BaseSettings):
         if v is None or v == "":
             return None
         if not v.startswith(("postgresql://", "postgres://")):
-            raise ValueError(f"MASTERY_DATABASE_URL must be a postgresql:// URL, got {v.split('://')[0]!r}")
+            # Name only the scheme: the rest of a URL may hold a password.
+            got = f"scheme {v.split('://')[0]!r}" if "://" in v else "no scheme"
+            raise ValueError(f"MASTERY_DATABASE_URL must be a postgresql:// URL, got {got}")
         return v
 
     @property
