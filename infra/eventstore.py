@@ -68,14 +68,17 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         heads: dict[UUID, int] = {}
         with self.datastore.transaction(commit=False) as c:
             for chunk in _chunks(stream_ids):
-                marks = ",".join("?" * len(chunk))
+                # One index probe per stream: MAX with an equality on the key's
+                # prefix reads one entry, where GROUP BY would read every event.
+                values = ",".join(["(?)"] * len(chunk))
                 c.execute(
-                    f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
-                    f"WHERE originator_id IN ({marks}) GROUP BY originator_id",
+                    f"WITH ids(id) AS (VALUES {values}) SELECT id, (SELECT MAX(originator_version) "
+                    f"FROM {self.events_table_name} WHERE originator_id = id) FROM ids",
                     [s.hex for s in chunk],
                 )
                 for oid, version in c.fetchall():
-                    heads[UUID(oid)] = int(version)
+                    if version is not None:
+                        heads[UUID(oid)] = int(version)
         return heads
 
     def select_index(self, event_ids: Sequence[str]) -> dict[str, IndexRow]:
@@ -151,14 +154,18 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
         if not stream_ids:
             return {}
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            # One backward index probe per stream (LIMIT 1); MAX ... GROUP BY read
+            # every event of every student in the batch (330 ms a batch at 850k events).
             curs.execute(
                 SQL(
-                    "SELECT originator_id, MAX(originator_version) AS v FROM {} "
-                    "WHERE originator_id = ANY(%s) GROUP BY originator_id"
+                    "SELECT ids.id AS originator_id, (SELECT originator_version FROM {} "
+                    "WHERE originator_id = ids.id ORDER BY originator_version DESC LIMIT 1) AS v "
+                    "FROM unnest(%b::uuid[]) AS ids(id)"
                 ).format(Identifier(self.datastore.schema, self.events_table_name)),
                 [list(stream_ids)],
+                prepare=True,
             )
-            return {row["originator_id"]: int(row["v"]) for row in curs.fetchall()}
+            return {row["originator_id"]: int(row["v"]) for row in curs.fetchall() if row["v"] is not None}
 
     def select_index(self, event_ids: Sequence[str]) -> dict[str, IndexRow]:
         if not event_ids:
