@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -403,6 +404,38 @@ def test_sigkill_while_projecting_a_backlog_ends_equal_to_a_rebuild(server: Serv
     )
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert snapshot(http, students) == live
+
+
+def test_sigkill_during_a_write_stores_all_of_the_batch_or_none(server: Server) -> None:
+    students = [f"s{i:02d}" for i in range(30)]
+    http = server.start()
+    seed(http, students)
+    batch = Workload(students, seed=3).batch(5000)
+    answers: list[int] = []
+
+    def send() -> None:
+        try:
+            answers.append(http.post("/v1/events", json={"events": batch}).status_code)
+        except httpx.HTTPError:
+            answers.append(0)  # the connection died with the server
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    delay = random.uniform(0.05, 0.4)  # somewhere in parsing, validating or appending; any moment must do
+    time.sleep(delay)
+    server.kill()
+    sender.join(30)
+    http = server.start()
+
+    again = post(http, batch)
+    assert again["stored"] + again["duplicates"] == len(batch)
+    assert again["duplicates"] in (0, len(batch)), (
+        f"a torn batch: {again['duplicates']} of {len(batch)} stored after a kill at {delay:.2f} s"
+    )
+    if answers == [200]:
+        assert again["duplicates"] == len(batch), f"a 200 was lost (kill at {delay:.2f} s)"
+    wait_projected(http, again["position"])
+    assert sum(len(history(http, s)) for s in students) == len(batch)
 
 
 @pytest.mark.parametrize(
