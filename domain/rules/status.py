@@ -14,7 +14,7 @@ from typing import Literal
 from domain.records import Evidence, LearningRecord, Override, Reflection, Void
 from domain.rules.assessment import Assessment, assess
 from domain.rules.methods import decide
-from domain.rules.model import Rule
+from domain.rules.model import Highest, Latest, NTimes, Rule
 
 StatusName = Literal["not_started", "in_progress", "mastered"]
 
@@ -134,12 +134,18 @@ def compute_status(
     versions: Sequence[RuleVersion],
     records: Iterable[LearningRecord],
     at: datetime,
+    *,
+    with_lines: bool = False,
+    memo: dict[tuple[int, str], Assessment] | None = None,
 ) -> Status:
     """The status of one objective for one student at time `at`.
 
     `records` are the student's learning records already cut by as_of and
     known_at (see `visible`); records of other objectives are ignored.
-    `at` chooses the rule version in force.
+    `at` chooses the rule version in force. `with_lines` adds the per-evidence
+    lines `explain` shows. `memo` lets a caller that computes many statuses
+    over growing evidence (an audit replay) judge each piece once per rule
+    version; an assessment depends on nothing else.
     """
     recs = list(records)
     voided = voided_ids(recs)
@@ -163,7 +169,7 @@ def compute_status(
     rv = rule_in_force(versions, at)
     counted = [e for e in evidence if e.meta.event_id not in voided]
     # Each piece is judged once; the verdict and the explain lines share it.
-    judged = {e.meta.event_id: assess(e, rv.rule) for e in evidence} if rv else {}
+    judged = _judge(evidence, rv, {} if memo is None else memo) if rv else {}
     assessed: list[tuple[Evidence, Assessment]] = (
         [(e, judged[e.meta.event_id]) for e in counted] if rv else []
     )
@@ -174,7 +180,7 @@ def compute_status(
             if e.meta.order > active.meta.order and a.meets != (active.status == "mastered"):
                 contradicted = True
 
-    lines = tuple(_lines(evidence, voided, judged, active))
+    lines = tuple(_lines(evidence, voided, judged, active)) if with_lines else ()
     flags = _flags(counted, by_id, reflections, contradicted)
     version_no = rv.version if rv else None
 
@@ -209,7 +215,7 @@ def compute_status(
             lines,
         )
     verdict = decide(assessed, rv.rule)
-    mastered_at = _mastered_since(assessed, rv.rule) if verdict.mastered else None
+    mastered_at = _mastered_since(assessed, rv.rule, verdict.deciding) if verdict.mastered else None
     return Status(
         objective_id,
         "mastered" if verdict.mastered else "in_progress",
@@ -225,9 +231,36 @@ def compute_status(
     )
 
 
-def _mastered_since(assessed: Sequence[tuple[Evidence, Assessment]], rule: Rule) -> datetime:
+def _judge(
+    evidence: Sequence[Evidence], rv: RuleVersion, memo: dict[tuple[int, str], Assessment]
+) -> dict[str, Assessment]:
+    judged = {}
+    for e in evidence:
+        key = (rv.version, e.meta.event_id)
+        a = memo.get(key)
+        if a is None:
+            a = memo[key] = assess(e, rv.rule)
+        judged[e.meta.event_id] = a
+    return judged
+
+
+def _mastered_since(
+    assessed: Sequence[tuple[Evidence, Assessment]], rule: Rule, deciding: Evidence
+) -> datetime:
     """When the current unbroken run of 'mastered' began: the evidence from
     which every longer prefix of the evidence also decides 'mastered'."""
+    calc = rule.calculation
+    if isinstance(calc, (Highest, NTimes)):
+        # Monotonic: once met, more evidence never unmeets it; it began at the deciding piece.
+        return deciding.meta.occurred_at
+    if isinstance(calc, Latest):
+        # Mastered from the first piece of the trailing run of pieces that meet it.
+        since = assessed[-1][0].meta.occurred_at
+        for e, a in reversed(assessed):
+            if not a.meets:
+                break
+            since = e.meta.occurred_at
+        return since
     since = assessed[-1][0].meta.occurred_at
     for i in range(len(assessed), 0, -1):
         if not decide(assessed[:i], rule).mastered:

@@ -52,14 +52,17 @@ class Replayer:
 
     def statuses(self, student_id: str, as_of: datetime | None, known_at: datetime | None) -> list[Status]:
         stream = load_stream(self.store, student_id)
-        recs = visible([r.record for r in stream], as_of, known_at)
-        seen = {r.meta.event_id for r in recs}
-        oids = sorted({r.objective_id for r in stream if r.objective_id and r.record.meta.event_id in seen})
-        views = self.catalog.get_many(oids)
+        seen = {r.meta.event_id for r in visible([r.record for r in stream], as_of, known_at)}
+        # Each objective gets only the records that bear on it, not the whole stream.
+        by_objective: dict[str, list[LearningRecord]] = {}
+        for r in stream:
+            if r.objective_id and r.record.meta.event_id in seen:
+                by_objective.setdefault(r.objective_id, []).append(r.record)
+        views = self.catalog.get_many(by_objective)
         at = as_of or datetime.now(UTC)
         return [
-            compute_status(oid, views[oid].versions_known_at(known_at), recs, at)
-            for oid in oids
+            compute_status(oid, views[oid].versions_known_at(known_at), by_objective[oid], at)
+            for oid in sorted(by_objective)
             if oid in views
         ]
 
@@ -70,7 +73,7 @@ class Replayer:
         recs = visible([r.record for r in stream], as_of, known_at)
         view = self.catalog.get(objective_id)
         versions = view.versions_known_at(known_at) if view else ()
-        status = compute_status(objective_id, versions, recs, as_of or datetime.now(UTC))
+        status = compute_status(objective_id, versions, recs, as_of or datetime.now(UTC), with_lines=True)
         rule = None
         if status.rule_version is not None:
             rv = next(v for v in versions if v.version == status.rule_version)
@@ -99,6 +102,7 @@ class Replayer:
         )
         views = self.catalog.get_many({r.objective_id for r in entries if r.objective_id})
         by_objective: dict[str, list[LearningRecord]] = {}
+        memo: dict[tuple[int, str], Any] = {}  # each piece judged once per rule version
         rows = []
         for entry in entries:
             rec = entry.record
@@ -110,7 +114,7 @@ class Replayer:
                 if view is not None:
                     versions = view.versions_known_at(known_at)
                     status_after = compute_status(
-                        entry.objective_id, versions, prior, rec.meta.occurred_at
+                        entry.objective_id, versions, prior, rec.meta.occurred_at, memo=memo
                     ).status
             ev = entry.event
             rows.append(
