@@ -11,6 +11,7 @@ from infra.settings import Settings
 from services.bootstrap import Ledger, build_ledger
 from services.export.api import router as export_router
 from services.http import install_error_handlers
+from services.ingest.api import events_follow_up
 from services.ingest.api import router as ingest_router
 from services.query.api import router as query_router
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
     install_error_handlers(app)
     if role in ("all", "ingest"):
         app.include_router(ingest_router)
+        app.state.schema_follow_up = {"/v1/events": events_follow_up}
     if role in ("all", "query"):
         app.include_router(query_router)
         app.include_router(export_router)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
@@ -46,6 +48,15 @@ def _msg(err: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
+SchemaFollowUp = Callable[[Ledger, Any], list[dict[str, Any]]]
+
+
+def _by_event(err: dict[str, Any]) -> tuple[int, int]:
+    loc = err["loc"]
+    # ["body", "events", i, ...] sorts by i; anything about the whole body first.
+    return (loc[2] if len(loc) > 2 and isinstance(loc[2], int) else -1, len(loc))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_req: Request, exc: ProblemError) -> JSONResponse:
@@ -59,8 +70,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return resp
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": _loc(e), "msg": _msg(e)} for e in exc.errors()]
+    async def _invalid(req: Request, exc: RequestValidationError) -> JSONResponse:
+        raw = exc.errors()
+        broken = [e for e in raw if e.get("type") == "json_invalid"]
+        if broken:
+            # Not JSON at all: 422 is for well-formed JSON that is invalid (CONTRACT.md §2).
+            why = str(broken[0].get("ctx", {}).get("error", "malformed"))
+            return problem(400, "Bad Request", f"the request body is not valid JSON: {why}")
+        errors = [{"loc": _loc(e), "msg": _msg(e)} for e in raw]
+        # Routes may check what passed the schema against the store too, so one
+        # 422 lists every invalid event rather than one kind at a time.
+        more: SchemaFollowUp | None = getattr(req.app.state, "schema_follow_up", {}).get(req.url.path)
+        if more is not None and req.method == "POST":
+            errors += await run_in_threadpool(more, req.app.state.ledger, exc.body)
+            errors.sort(key=_by_event)
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
         return problem(422, "Unprocessable Content", detail or "invalid request", errors=errors)
 
@@ -107,6 +130,17 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def require_role(principal: Principal, *roles: str) -> None:
     if principal.role not in roles:
         raise Forbidden(f"role {principal.role!r} may not do this")
+
+
+def role_in(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency admitting these roles. As a dependency it runs before the
+    body is validated, so a role that may not write gets 403 whatever it sent."""
+
+    def admit(who: PrincipalDep) -> Principal:
+        require_role(who, *roles)
+        return who
+
+    return admit
 
 
 def scoped_students(ledger: Ledger, principal: Principal) -> set[str] | None:

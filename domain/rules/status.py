@@ -116,13 +116,20 @@ def _flags(
     contradicted: bool,
 ) -> tuple[str, ...]:
     flags: set[str] = set()
+    # The earliest reflection on each piece of evidence: one pass, not one per retake.
+    first_reflection: dict[str, tuple[datetime, int]] = {}
+    for r in reflections:
+        seen = first_reflection.get(r.on_event)
+        if seen is None or r.meta.order < seen:
+            first_reflection[r.on_event] = r.meta.order
     for ev in counted:
         if ev.retake_of is None:
             continue
         retaken = all_evidence.get(ev.retake_of)
         if retaken is not None and retaken.form and retaken.form == ev.form:
             flags.add("same_form_retake")
-        if not any(r.on_event == ev.retake_of and r.meta.order <= ev.meta.order for r in reflections):
+        reflected = first_reflection.get(ev.retake_of)
+        if reflected is None or reflected > ev.meta.order:
             flags.add("reflection_missing")
     if contradicted:
         flags.add("override_contradicted")

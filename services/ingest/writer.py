@@ -48,6 +48,16 @@ class BatchResult:
     results: list[tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class Checked:
+    errors: list[dict[str, Any]]
+    conflicts: list[dict[str, Any]]
+    new: list[tuple[EventIn, IndexRow]]
+    outcome: list[tuple[str, str]]
+    heads: dict[UUID, int]
+    now: datetime
+
+
 def body_hash(event: EventIn) -> str:
     canonical = orjson.dumps(event.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
@@ -84,7 +94,24 @@ class EventWriter:
         raise AssertionError("unreachable")
 
     def _write_once(self, events: Sequence[EventIn], recorded_by: str, request_id: str) -> BatchResult:
+        checked = self.check(events)
+        if checked.errors:
+            raise InvalidInput(
+                f"{len(checked.errors)} problem(s) in the batch; nothing was stored", checked.errors
+            )
+        if checked.conflicts:
+            raise Conflict(
+                "an event_id was reused with a different body; nothing was stored", checked.conflicts
+            )
+        position = self._append(checked.new, checked.heads, checked.now, recorded_by, request_id)
+        stored = len(checked.new)
+        return BatchResult(stored, len(events) - stored, position, checked.outcome)
+
+    def check(self, events: Sequence[EventIn], indices: Sequence[int] | None = None) -> Checked:
+        """Check a batch against the store without writing. `indices` are the
+        events' places in the request when some were already refused by the schema."""
         now = datetime.now(UTC)
+        places = list(indices) if indices is not None else list(range(len(events)))
         hashes = [body_hash(e) for e in events]
         ids = [str(e.event_id) for e in events]
         refs = {str(r[1]) for e in events if (r := _reference(e))}
@@ -111,7 +138,7 @@ class EventWriter:
         outcome: list[tuple[str, str]] = []
         new: list[tuple[EventIn, IndexRow]] = []
 
-        for i, (event, digest, eid) in enumerate(zip(events, hashes, ids, strict=True)):
+        for i, event, digest, eid in zip(places, events, hashes, ids, strict=True):
             loc: list[str | int] = ["body", "events", i]
             prior = index.get(eid) or batch.get(eid)
             if prior is not None:
@@ -145,15 +172,7 @@ class EventWriter:
             batch[eid] = row
             new.append((event, row))
             outcome.append((eid, "stored"))
-
-        if errors:
-            raise InvalidInput(f"{len(errors)} problem(s) in the batch; nothing was stored", errors)
-        if conflicts:
-            raise Conflict("an event_id was reused with a different body; nothing was stored", conflicts)
-
-        position = self._append(new, heads, now, recorded_by, request_id)
-        stored = len(new)
-        return BatchResult(stored, len(events) - stored, position, outcome)
+        return Checked(errors, conflicts, new, outcome, heads, now)
 
     def _check_objectives(
         self, event: EventIn, objectives: dict[str, Any], loc: list[str | int], errors: list[dict[str, Any]]

@@ -212,11 +212,14 @@ def test_every_invalid_event_is_listed_by_index(seeded: TestClient) -> None:
         ["body", "events", 1, "student_id"],
         ["body", "events", 3, "retake_of"],
     ]
-    # Schema checks run before the store is consulted, so a batch with both kinds
-    # of problem is refused on the schema ones; it still stores nothing.
+    # Both kinds at once: what the schema refuses and what the store cannot
+    # resolve come back together, in batch order, in one 422.
     mixed = [attempt(), attempt(student="ghost"), attempt(), {**attempt(), "score": {"percent": -1}}]
     errors = assert_problem(seeded.post("/v1/events", json={"events": mixed}), 422)
-    assert ["body", "events", 3, "score", "percent"] in [e["loc"] for e in errors]
+    assert [e["loc"] for e in errors] == [
+        ["body", "events", 1, "student_id"],
+        ["body", "events", 3, "score", "percent"],
+    ]
     assert stored(seeded) == before
 
 
@@ -335,6 +338,24 @@ def test_roles_that_may_not_write_get_403(seeded: TestClient, role: str) -> None
     before = stored(seeded)
     r = seeded.post("/v1/events", json={"events": [attempt()]}, headers={"Authorization": f"Bearer {token}"})
     assert_problem(r, 403)
+    assert stored(seeded) == before
+
+
+@pytest.mark.parametrize("role", ["auditor", "analyst"])
+def test_a_role_that_may_not_write_gets_403_even_for_an_invalid_body(seeded: TestClient, role: str) -> None:
+    token = _ledger(seeded).tokens.create(role, [], role)
+    r = seeded.post("/v1/events", json={"events": []}, headers={"Authorization": f"Bearer {token}"})
+    assert_problem(r, 403)
+    r = seeded.put("/v1/schools/x", json={}, headers={"Authorization": f"Bearer {token}"})
+    assert_problem(r, 403)
+
+
+def test_a_body_that_is_not_json_is_400(seeded: TestClient) -> None:
+    before = stored(seeded)
+    r = seeded.post("/v1/events", content=b'{"events": [', headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "not valid JSON" in r.json()["detail"]
     assert stored(seeded) == before
 
 
