@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Iterator
 from functools import cache
 
 import psycopg
-from psycopg import sql
+
+from infra.pgadmin import scratch_database
 
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -54,27 +54,8 @@ def postgres_admin_url() -> str:
     )
 
 
-def _with_db(url: str, dbname: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = dbname
-    return "postgresql://{user}{pw}@{host}:{port}/{db}".format(
-        user=info.get("user") or "postgres",
-        pw=f":{info['password']}" if info.get("password") else "",
-        host=info.get("host") or "127.0.0.1",
-        port=info.get("port") or 5432,
-        db=dbname,
-    )
-
-
 @contextlib.contextmanager
 def fresh_postgres_database() -> Iterator[str]:
     """A new, empty database for one test, dropped afterwards."""
-    admin = postgres_admin_url()
-    name = "mastery_test_" + secrets.token_hex(6)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield _with_db(admin, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(postgres_admin_url(), "mastery_test") as url:
+        yield url
