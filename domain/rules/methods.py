@@ -44,15 +44,17 @@ def latest(items: Assessed, rule: Rule) -> Verdict:
 
 
 def highest(items: Assessed, rule: Rule) -> Verdict:
+    best_ev, best = max(items, key=lambda p: (p[1].value or 0.0, p[0].meta.order))
     for ev, a in items:
         if a.meets:
+            # Decided (and mastered since) by the first piece that met it; the
+            # score a method called "highest" reports is the highest one.
             return Verdict(
                 True,
-                a.value,
+                best.value,
                 ev,
                 f"At least one piece of evidence meets the threshold: {_when(ev)}, {a.reason}.",
             )
-    best_ev, best = max(items, key=lambda p: (p[1].value or 0.0, p[0].meta.order))
     return Verdict(
         False,
         best.value,

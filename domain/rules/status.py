@@ -117,11 +117,13 @@ def _flags(
 ) -> tuple[str, ...]:
     flags: set[str] = set()
     # The earliest reflection on each piece of evidence: one pass, not one per retake.
-    first_reflection: dict[str, tuple[datetime, int]] = {}
+    # A reflection counts when it occurred at or before the retake, whichever of
+    # the two was entered first (an error analysis and its retake in the same period).
+    first_reflection: dict[str, datetime] = {}
     for r in reflections:
         seen = first_reflection.get(r.on_event)
-        if seen is None or r.meta.order < seen:
-            first_reflection[r.on_event] = r.meta.order
+        if seen is None or r.meta.occurred_at < seen:
+            first_reflection[r.on_event] = r.meta.occurred_at
     for ev in counted:
         if ev.retake_of is None:
             continue
@@ -129,7 +131,7 @@ def _flags(
         if retaken is not None and retaken.form and retaken.form == ev.form:
             flags.add("same_form_retake")
         reflected = first_reflection.get(ev.retake_of)
-        if reflected is None or reflected > ev.meta.order:
+        if reflected is None or reflected > ev.meta.occurred_at:
             flags.add("reflection_missing")
     if contradicted:
         flags.add("override_contradicted")
