@@ -30,13 +30,13 @@ from typing import Any
 import httpx
 import orjson
 
-from bench.district import District, Event, batches
 from bench.floors import copy_floor_postgres, copy_floor_sqlite, decode_floor, raw_mastery_select
-from bench.load import load_roster, write_batches
 from bench.postgres import fresh_database
 from bench.server import serve
 from infra.settings import Settings, load_settings
 from services.bootstrap import Ledger, build_ledger
+from services.demo.district import District, Event, batches
+from services.demo.load import load_roster, write_batches
 from services.projections.rebuild import rebuild
 
 TOKEN = "bench-bootstrap-token"
@@ -152,7 +152,7 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
     district = District(config.seed, config.students, heavy_events=config.heavy_events)
     results: dict[str, Any] = {
         "config": {k: v for k, v in config.__dict__.items() if k != "keep"},
-        "generator": "bench/district.py (services/demo/district.py did not exist yet)",
+        "generator": "services/demo/district.py",
     }
     bulk = config.events - config.http_events
     with _store(config) as settings:

@@ -86,6 +86,51 @@ def _run(settings: Settings, role: str, host: str, port: int, ledger: object = N
     uvicorn.run(create_app(settings, role, built), host=host, port=port, log_level="warning")  # type: ignore[arg-type]
 
 
+@app.command()
+def demo(
+    students: Annotated[int, typer.Option(help="how many students", min=10)] = 300,
+    seed: Annotated[int, typer.Option(help="the same seed gives the same district")] = 7,
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="where the demo store lives")] = Path(
+        ".mastery"
+    ),
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    serve_it: Annotated[bool, typer.Option("--serve/--no-serve", help="serve after loading")] = True,
+) -> None:
+    """Generate a demo district (deterministic for a seed) into the embedded store and serve it."""
+    from services.demo.prepare import DemoMismatchError, demo_tokens, prepare
+
+    settings = _settings(data_dir)
+    if not settings.embedded:
+        _die("mastery demo runs on the embedded store; unset MASTERY_DATABASE_URL")
+    ledger = _ledger(settings)
+    try:
+        loaded, district = prepare(ledger, data_dir, students, seed, err)
+    except DemoMismatchError as e:
+        ledger.close()
+        _die(str(e))
+    tokens = demo_tokens(ledger, district)
+    base = f"http://{host}:{port}"
+    out.print(
+        ("Loaded" if loaded else "Reusing")
+        + f" the demo district in {data_dir} (seed {seed}, {students} students)"
+    )
+    out.print(f"API: {base}/v1   docs: {base}/docs")
+    for t in tokens:
+        scope = f" ({', '.join(t.scopes)})" if t.scopes else ""
+        out.print(f"  {t.role:<8} {t.token}{scope}", highlight=False)
+    first_student = district.classes()[0][2][0]
+    out.print(
+        f'Try: curl -H "Authorization: Bearer {tokens[0].token}" {base}/v1/students/{first_student}/mastery',
+        highlight=False,
+        soft_wrap=True,
+    )
+    if not serve_it:
+        ledger.close()
+        return
+    _run(settings, "all", host, port, ledger)
+
+
 @token_app.command("create")
 def token_create(
     role: Annotated[

@@ -1,7 +1,6 @@
-"""A seeded synthetic district for the benchmarks (DESIGN.md, Performance).
+"""A seeded synthetic district: `mastery demo` serves one, the bench measures one.
 
-Compact on purpose: `services/demo/district.py` did not exist when the bench
-was written. Same seed, same district, same events, byte for byte.
+Same seed, same district, same events, byte for byte.
 
 Shape: schools of classes of ~25 students; a course of objectives with a mix
 of rules (correct-of, percent, rubric; latest, highest, n-times, averages,
@@ -10,7 +9,8 @@ order: attempts, then after a miss a reflection (usually) and a retake on
 another form (usually), until the rule is met; now and then a teacher
 override, a benchmark test over a unit, a goal, a void of a mistaken entry,
 and some late-arriving records (occurred days before they were sent). One
-extra student, `heavy`, gets `heavy_events` events, for the audit replay.
+extra student, `heavy`, gets `heavy_events` events, for the audit replay
+(the demo has none).
 """
 
 from __future__ import annotations
@@ -49,6 +49,59 @@ class _Learner:
     events: list[str] = field(default_factory=list)  # a few recent ids, for voids
 
 
+FIRST = (
+    "Ava",
+    "Ben",
+    "Chloe",
+    "Diego",
+    "Emma",
+    "Farah",
+    "Gabe",
+    "Hana",
+    "Isaac",
+    "Jade",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Vik",
+    "Wren",
+    "Yusuf",
+    "Zoe",
+)
+LAST = (
+    "Adams",
+    "Baker",
+    "Chen",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Johnson",
+    "Kim",
+    "Lopez",
+    "Mensah",
+    "Nguyen",
+    "Okafor",
+    "Patel",
+    "Quist",
+    "Rossi",
+    "Singh",
+    "Tanaka",
+    "Usman",
+    "Volkov",
+)
+
+
 @dataclass(frozen=True)
 class District:
     seed: int
@@ -57,10 +110,18 @@ class District:
     class_size: int = 25
     classes_per_school: int = 10
     heavy_events: int = 5000
+    # When the events occur: the bench's two past school years by default.
+    start: datetime = START
+    span: timedelta = SPAN
 
     @property
     def student_ids(self) -> list[str]:
-        return [f"stu-{i:06d}" for i in range(self.students)] + ["heavy"]
+        heavy = ["heavy"] if self.heavy_events else []
+        return [f"stu-{i:06d}" for i in range(self.students)] + heavy
+
+    def student_name(self, index: int) -> str:
+        rng = random.Random(self.seed * 104729 + index)
+        return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
 
     @property
     def objective_ids(self) -> list[str]:
@@ -71,7 +132,9 @@ class District:
         ids = self.student_ids
         out = []
         for c, start in enumerate(range(0, self.students, self.class_size)):
-            members = ids[start : start + self.class_size] + (["heavy"] if c == 0 else [])
+            members = ids[start : start + self.class_size] + (
+                ["heavy"] if c == 0 and self.heavy_events else []
+            )
             out.append((f"cls-{c:05d}", self.school_of(c), members))
         return out
 
@@ -107,7 +170,7 @@ class District:
                         "sequence": i,
                         "prerequisites": [self.objective_ids[i - 1]] if i % 8 else [],
                         "rule": rule,
-                        "effective_from": "2024-08-01T00:00:00Z",
+                        "effective_from": (self.start - timedelta(days=30)).isoformat(),
                     },
                 )
             )
@@ -124,10 +187,10 @@ class District:
         objectives = self.objective_ids
         rubric = {oid for i, oid in enumerate(objectives) if i % 5 == 4}
         percent = {oid for i, oid in enumerate(objectives) if i % 5 == 3}
-        step = SPAN / max(total, 1)
+        step = self.span / max(total, 1)
         heavy_done = 0
         for n in range(total + tail):
-            at = START + step * min(n, total)
+            at = self.start + step * min(n, total)
             if rng.random() < 0.03:
                 at -= timedelta(days=rng.randint(1, 6))  # recorded late
             if heavy_done < heavy_total and n % heavy_every == 0:
@@ -183,7 +246,8 @@ class District:
                 ],
             }
         elif roll < 0.035:
-            ev = {**base, "type": "goal", "target_mastered": rng.randint(5, 30), "due": "2026-06-15"}
+            due = (self.start + timedelta(days=290)).date().isoformat()  # mid June of that school year
+            ev = {**base, "type": "goal", "target_mastered": rng.randint(5, 30), "due": due}
         elif roll < 0.04 and who.events:
             target = who.events.pop(rng.randrange(len(who.events)))
             ev = {

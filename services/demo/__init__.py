@@ -1,0 +1,1 @@
+"""A seeded synthetic district: the demo's data, and the bench's."""
