@@ -74,13 +74,17 @@ def reflection(on: str, at: datetime, eid: str | None = None, seq: int | None = 
 
 
 def override(
-    status: OverrideStatus, at: datetime, reason: str = "conference", eid: str | None = None
+    status: OverrideStatus,
+    at: datetime,
+    reason: str = "conference",
+    eid: str | None = None,
+    seq: int | None = None,
 ) -> Override:
-    return Override(meta(at, eid), "o1", status, reason)
+    return Override(meta(at, eid, seq), "o1", status, reason)
 
 
-def void(target: str, at: datetime, eid: str | None = None) -> Void:
-    return Void(meta(at, eid), target, "entered on the wrong student")
+def void(target: str, at: datetime, eid: str | None = None, seq: int | None = None) -> Void:
+    return Void(meta(at, eid, seq), target, "entered on the wrong student")
 
 
 def rule(

@@ -1,0 +1,165 @@
+"""Properties of `compute_status` over random histories (hypothesis).
+
+A history mixes attempts, retakes, reflections, overrides and voids with
+`occurred_at` drawn from a few slots so that ties are common; `seq` is the
+recording order (the order drawn), and references point only to events
+recorded earlier, as ingest guarantees.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.records import LearningRecord, Override, OverrideStatus, Reflection
+from domain.rules.status import RuleVersion, Status, compute_status, visible
+from tests.unit.rules_builders import (
+    FOUR_OF_FIVE,
+    NINE_OF_TEN,
+    POWER_UP_80,
+    day,
+    ev,
+    override,
+    reflection,
+    rule,
+    version,
+    void,
+)
+
+CALCULATIONS: list[dict[str, Any]] = [
+    {"method": "latest"},
+    {"method": "highest"},
+    {"method": "n_times", "n": 2},
+    {"method": "n_times", "n": 2, "distinct_days": True},
+    {"method": "average"},
+    {"method": "decaying_average"},
+    {"method": "decaying_average", "weight": 0.5},
+    {"method": "bkt"},
+    {"method": "bkt", "prior": 0.5, "learn": 0.3, "mastery_probability": 0.9},
+]
+THRESHOLDS = [NINE_OF_TEN, FOUR_OF_FIVE, POWER_UP_80]
+SLOTS = [(d, h) for d in range(2, 7) for h in (9, 14)]
+
+
+@st.composite
+def rule_versions(draw: st.DrawFn) -> list[RuleVersion]:
+    def one() -> Any:
+        calc = dict(draw(st.sampled_from(CALCULATIONS)))
+        method = calc.pop("method")
+        limit = draw(st.sampled_from([None, 600]))
+        return rule(draw(st.sampled_from(THRESHOLDS)), method, limit, **calc)
+
+    versions = [version(1, one(), day(1, 0, 0))]
+    if draw(st.booleans()):
+        versions.append(version(2, one(), day(draw(st.integers(2, 6)), 12, 0)))
+    return versions
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[LearningRecord]:
+    n = draw(st.integers(1, 14))
+    recs: list[LearningRecord] = []
+    evidence: list[str] = []
+    for i in range(n):
+        d, h = draw(st.sampled_from(SLOTS))
+        at = day(d, h, 0)
+        seq, eid = i + 1, f"x{i}"
+        kinds = ["attempt", "attempt", "override"]
+        if evidence:
+            kinds += ["retake", "reflection", "reflection"]
+        if recs:
+            kinds += ["void"]
+        kind = draw(st.sampled_from(kinds))
+        if kind in ("attempt", "retake"):
+            retake_of = draw(st.sampled_from(evidence)) if kind == "retake" else None
+            duration = draw(st.sampled_from([None, 300.0, 700.0]))
+            factor = draw(st.sampled_from([1.0, 1.5]))
+            percent = draw(st.sampled_from([None, 55.0, 79.5, 80.0, 90.0, 100.0]))
+            e = ev(
+                draw(st.integers(0, 10)),
+                10,
+                percent=percent,
+                at=at,
+                form=draw(st.sampled_from(["A", "B"])),
+                duration=duration,
+                factor=factor,
+                retake_of=retake_of,
+                eid=eid,
+                seq=seq,
+            )
+            recs.append(e)
+            evidence.append(eid)
+        elif kind == "reflection":
+            recs.append(reflection(draw(st.sampled_from(evidence)), at, eid=eid, seq=seq))
+        elif kind == "override":
+            status: OverrideStatus = draw(st.sampled_from(["mastered", "not_mastered", "cleared"]))
+            recs.append(override(status, at, eid=eid, seq=seq))
+        else:
+            target = draw(st.sampled_from([r.meta.event_id for r in recs]))
+            recs.append(void(target, at, eid=eid, seq=seq))
+    return recs
+
+
+NOW = day(60)
+
+
+def status(versions: list[RuleVersion], recs: list[LearningRecord], at: datetime = NOW) -> Status:
+    return compute_status("o1", versions, recs, at, with_lines=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rule_versions(), histories(), st.randoms(use_true_random=False))
+def test_status_does_not_depend_on_arrival_order(
+    versions: list[RuleVersion], recs: list[LearningRecord], rnd: random.Random
+) -> None:
+    """Only occurred_at, and seq for ties, order records: the list order is irrelevant."""
+    shuffled = list(recs)
+    rnd.shuffle(shuffled)
+    assert status(versions, shuffled) == status(versions, recs)
+    assert status(versions, list(reversed(recs))) == status(versions, recs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rule_versions(), histories())
+def test_as_of_the_last_event_equals_the_current_status(
+    versions: list[RuleVersion], recs: list[LearningRecord]
+) -> None:
+    # Once every record has occurred and every rule version is in force,
+    # nothing later changes the status.
+    last = max([r.meta.occurred_at for r in recs] + [v.effective_from for v in versions])
+    as_of = visible(recs, as_of=last)
+    assert len(as_of) == len(recs)
+    assert status(versions, as_of, last) == status(versions, recs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rule_versions(), histories(), st.data())
+def test_void_then_void_of_the_void_equals_never_voiding(
+    versions: list[RuleVersion], recs: list[LearningRecord], data: st.DataObject
+) -> None:
+    target = data.draw(st.sampled_from([r.meta.event_id for r in recs]))
+    n = len(recs)
+    v1 = void(target, day(7), eid="void-1", seq=n + 1)
+    v2 = void("void-1", day(8), eid="void-2", seq=n + 2)
+    assert status(versions, [*recs, v1, v2]) == status(versions, recs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rule_versions(), histories())
+def test_a_voided_override_or_reflection_is_as_if_never_recorded(
+    versions: list[RuleVersion], recs: list[LearningRecord]
+) -> None:
+    victims = [r for r in recs if isinstance(r, (Override, Reflection))]
+    if not victims:
+        return
+    target = victims[0]
+    # Only when nothing else refers to the victim (a void of it would chain).
+    rest = [r for r in recs if r is not target]
+    if any(getattr(r, "target_event_id", None) == target.meta.event_id for r in rest):
+        return
+    voided = [*recs, void(target.meta.event_id, day(9), eid="void-x", seq=len(recs) + 1)]
+    assert status(versions, voided) == status(versions, rest)
