@@ -1,6 +1,9 @@
 """Current mastery per student × objective, with flags and the deciding event.
 
-Owns two tables: the learning records it recomputes from, and the statuses.
+Owns the learning records it recomputes from, the statuses, the rule clock,
+and the benchmark results with the contradictions they raise
+(services/projections/contradictions.py): a contradiction is a verdict on a
+status, so it is computed with the status, from the same records.
 """
 
 from __future__ import annotations
@@ -15,10 +18,21 @@ from sqlalchemy.engine import Connection
 
 from domain.learner import LEARNING_EVENT_CLASSES, Learner
 from domain.objective import Objective
-from domain.records import LearningRecord
+from domain.records import LearningRecord, Void
+from domain.rules.benchmark import ContradictionSpan, contradiction, contradiction_history, flagged
 from domain.rules.status import RuleVersion, Status, compute_status
 from infra.readstore import fresh_metadata, metadata, upsert
 from services.projections.base import Notified
+from services.projections.contradictions import (
+    benchmark_records_for,
+    benchmark_results,
+    benchmark_results_table,
+    contradictions,
+    contradictions_table,
+    store_benchmarks,
+    voided_benchmark_pairs,
+    write_history,
+)
 from services.projections.records import (
     learning_records,
     records_for,
@@ -92,9 +106,12 @@ class MasteryProjection:
             md = fresh_metadata()
             self.records, self.mastery = records_table(md, suffix), mastery_table(md, suffix)
             self.clock = rule_clock_table(md, suffix)
+            self.bench = benchmark_results_table(md, suffix)
+            self.contradictions = contradictions_table(md, suffix)
         else:
             self.records, self.mastery, self.clock = learning_records, mastery_current, rule_clock
-        self.tables = (self.records, self.mastery, self.clock)
+            self.bench, self.contradictions = benchmark_results, contradictions
+        self.tables = (self.records, self.mastery, self.clock, self.bench, self.contradictions)
 
     def shadow(self, suffix: str) -> MasteryProjection:
         return MasteryProjection(self.versions_of, suffix)
@@ -107,7 +124,15 @@ class MasteryProjection:
         for row, (_pos, ev) in zip(rows, learning, strict=True):
             if row["objective_id"]:
                 fresh.setdefault((row["student_id"], row["objective_id"]), {})[ev.event_id] = ev.to_record()
-        pairs = set(fresh)
+        pairs = set(fresh) | store_benchmarks(conn, self.bench, learning)
+        # A void of a benchmark (or of such a void) resolves to no objective.
+        stray_voids = [
+            (row["event_id"], str(row["body"]["target_event_id"]))
+            for row in rows
+            if row["record_type"] == "void" and row["objective_id"] is None
+        ]
+        if stray_voids:
+            pairs |= voided_benchmark_pairs(conn, self.bench, self.records, stray_voids)
         issued = [e for _, e in events if isinstance(e, Objective.RuleVersionIssued)]
         changed = {e.objective_id for e in issued}
         now = datetime.now(UTC)
@@ -123,7 +148,7 @@ class MasteryProjection:
         upsert(conn, self.clock, ahead, ["objective_id", "version"])
         if changed:
             # A new rule version: every student with evidence on it follows the change.
-            pairs |= students_on(conn, self.records, changed)
+            pairs |= students_on(conn, self.records, changed) | students_on(conn, self.bench, changed)
         first = events[0][0] if events else None
         self.recompute(conn, pairs, fresh, first)
 
@@ -137,7 +162,9 @@ class MasteryProjection:
         ]
         if not due:
             return 0
-        self.recompute(conn, students_on(conn, self.records, {oid for oid, _ in due}))
+        objective_ids = {oid for oid, _ in due}
+        students = students_on(conn, self.records, objective_ids)
+        self.recompute(conn, students | students_on(conn, self.bench, objective_ids))
         for oid, version in due:
             conn.execute(
                 delete(self.clock).where(self.clock.c.objective_id == oid, self.clock.c.version == version)
@@ -154,14 +181,27 @@ class MasteryProjection:
         if not pairs:
             return
         records = records_for(conn, self.records, pairs, before if fresh else None)
+        benchmarks = benchmark_records_for(conn, self.bench, self.records, pairs)
         versions = self.versions_of(sorted({oid for _, oid in pairs}))
         now = datetime.now(UTC)
         out = []
+        histories: dict[tuple[str, str], list[ContradictionSpan]] = {}
         for (student, oid), older in records.items():
             # A redelivered event is both older and fresh: keep one of each id.
             by_id = {r.meta.event_id: r for r in older}
             by_id.update((fresh or {}).get((student, oid), {}))
             recs = list(by_id.values())
-            status = compute_status(oid, versions.get(oid, ()), recs, now)
-            out.append(status_row(student, status, max((r.meta.seq for r in recs), default=0)))
+            rule_versions = versions.get(oid, ())
+            status = compute_status(oid, rule_versions, recs, now)
+            side = benchmarks.get((student, oid), [])
+            # The student's other voids ride along with its benchmarks; they are
+            # not this pair's events, so they do not count in its stream version.
+            mine = [*recs, *(r for r in side if not isinstance(r, Void))]
+            version = max((r.meta.seq for r in mine), default=0)
+            if side:
+                recs += side
+                status = flagged(status, contradiction(status, rule_versions, recs))
+                histories[(student, oid)] = contradiction_history(oid, rule_versions, recs, status)
+            out.append(status_row(student, status, version))
         upsert(conn, self.mastery, out, ["student_id", "objective_id"])
+        write_history(conn, self.contradictions, histories)

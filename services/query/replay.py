@@ -13,7 +13,8 @@ from typing import Any
 
 from domain.ids import learner_stream
 from domain.learner import Learner
-from domain.records import Benchmark, LearningRecord, objectives_touched
+from domain.records import Benchmark, LearningRecord, Void, objectives_touched
+from domain.rules.benchmark import with_benchmarks
 from domain.rules.status import Status, compute_status, visible, voided_ids
 from infra.eventstore import LedgerStore
 from services.catalog import Catalog
@@ -55,16 +56,27 @@ class Replayer:
         seen = {r.meta.event_id for r in visible([r.record for r in stream], as_of, known_at)}
         # Each objective gets only the records that bear on it, not the whole stream.
         by_objective: dict[str, list[LearningRecord]] = {}
+        # Benchmarks (several objectives each) and the voids that bear on no
+        # objective go with every objective they may touch, as in the projection.
+        side: list[LearningRecord] = []
         for r in stream:
-            if r.objective_id and r.record.meta.event_id in seen:
+            if r.record.meta.event_id not in seen:
+                continue
+            if r.objective_id:
                 by_objective.setdefault(r.objective_id, []).append(r.record)
+            elif isinstance(r.record, (Benchmark, Void)):
+                side.append(r.record)
+                for res in r.record.results if isinstance(r.record, Benchmark) else ():
+                    by_objective.setdefault(res.objective_id, [])
         views = self.catalog.get_many(by_objective)
         at = as_of or datetime.now(UTC)
-        return [
-            compute_status(oid, views[oid].versions_known_at(known_at), by_objective[oid], at)
-            for oid in sorted(by_objective)
-            if oid in views
-        ]
+        out = []
+        for oid in sorted(by_objective):
+            if oid in views:
+                versions = views[oid].versions_known_at(known_at)
+                status = compute_status(oid, versions, by_objective[oid], at)
+                out.append(with_benchmarks(status, versions, [*by_objective[oid], *side]))
+        return out
 
     def explain(
         self, student_id: str, objective_id: str, as_of: datetime | None, known_at: datetime | None
@@ -74,6 +86,7 @@ class Replayer:
         view = self.catalog.get(objective_id)
         versions = view.versions_known_at(known_at) if view else ()
         status = compute_status(objective_id, versions, recs, as_of or datetime.now(UTC), with_lines=True)
+        status = with_benchmarks(status, versions, recs)
         rule = None
         if status.rule_version is not None:
             rv = next(v for v in versions if v.version == status.rule_version)
