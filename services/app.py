@@ -14,6 +14,8 @@ from services.http import install_error_handlers
 from services.ingest.api import events_follow_up
 from services.ingest.api import router as ingest_router
 from services.query.api import router as query_router
+from services.query.classes import router as classes_router
+from services.query.insights import router as insights_router
 
 DESCRIPTION = """An event-sourced learning-record store for mastery-based schools.
 Every endpoint needs `Authorization: Bearer <token>`. Errors are RFC 9457 problem+json."""
@@ -40,6 +42,8 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         app.state.schema_follow_up = {"/v1/events": events_follow_up}
     if role in ("all", "query"):
         app.include_router(query_router)
+        app.include_router(classes_router)
+        app.include_router(insights_router)
         app.include_router(export_router)
 
     @app.get("/healthz", tags=["ops"])

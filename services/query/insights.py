@@ -1,0 +1,204 @@
+"""Growth trajectories, benchmark contradictions, and school and district summaries."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from domain.growth import trajectory
+from domain.records import Goal
+from domain.rules.status import voided_ids
+from services.errors import InvalidInput, NotFound
+from services.http import LedgerDep, PositionDep, PrincipalDep, require_role, scoped_students
+from services.projections.catalog import enrolments, schools, students
+from services.projections.contradictions import contradictions
+from services.projections.mastery import mastery_current
+from services.projections.records import learning_records, record_of_row
+from services.query.api import IdPath, _visible_student
+from services.query.classes import visible_class
+from services.query.schemas import StatusName
+from services.query.summaries import SummaryOut, summarise
+
+router = APIRouter(prefix="/v1")
+_CHUNK = 400
+
+
+class PointOut(BaseModel):
+    period_start: date
+    mastered_total: int
+
+
+class GoalOut(BaseModel):
+    target_mastered: int
+    due: date
+    projected_at_due: float
+    on_track: bool
+
+
+class TrajectoryOut(BaseModel):
+    student_id: str
+    interval: Literal["week"]
+    points: list[PointOut]
+    rate_per_week: float
+    goal: GoalOut | None
+
+
+class ContradictionOut(BaseModel):
+    student_id: str
+    objective_id: str
+    kind: Literal["benchmark_below_mastery", "benchmark_above_status"]
+    mastery_status: StatusName
+    benchmark_id: str
+    benchmark_percent: float
+    detected_at: datetime
+    resolved_at: datetime | None = None  # only with include_resolved
+
+
+@router.get("/students/{student_id}/trajectory", response_model=TrajectoryOut, tags=["students"])
+def get_trajectory(
+    student_id: IdPath,
+    ledger: LedgerDep,
+    who: PrincipalDep,
+    _pos: PositionDep,
+    interval: Annotated[Literal["week"], Query(description="the period of the points")] = "week",
+) -> TrajectoryOut:
+    _visible_student(ledger, who, student_id)
+    lr = learning_records
+    with ledger.engine.connect() as conn:
+        mastered = [
+            datetime.fromisoformat(m)
+            for m in conn.execute(
+                select(mastery_current.c.mastered_at).where(
+                    mastery_current.c.student_id == student_id, mastery_current.c.status == "mastered"
+                )
+            ).scalars()
+            if m
+        ]
+        started = [
+            datetime.fromisoformat(t)
+            for t in conn.execute(
+                select(lr.c.occurred_at).where(
+                    lr.c.student_id == student_id, lr.c.record_type.in_(["attempt", "retake"])
+                )
+            ).scalars()
+        ]
+        # Goals, and the voids that may retract them, bear on no objective.
+        loose = [
+            record_of_row(r)
+            for r in conn.execute(
+                select(lr).where(
+                    lr.c.student_id == student_id,
+                    lr.c.objective_id.is_(None),
+                    lr.c.record_type.in_(["goal", "void"]),
+                )
+            )
+        ]
+    voided = voided_ids(loose)
+    goals = [r for r in loose if isinstance(r, Goal) and r.meta.event_id not in voided]
+    goal = max(goals, key=lambda g: g.meta.order, default=None)  # the latest set decides
+    t = trajectory(mastered, min(started, default=None), goal, datetime.now(UTC).date())
+    return TrajectoryOut(
+        student_id=student_id,
+        interval=interval,
+        points=[PointOut(period_start=p, mastered_total=n) for p, n in t.points],
+        rate_per_week=t.rate_per_week,
+        goal=GoalOut(
+            target_mastered=t.goal.target_mastered,
+            due=t.goal.due,
+            projected_at_due=t.goal.projected_at_due,
+            on_track=t.goal.on_track,
+        )
+        if t.goal
+        else None,
+    )
+
+
+@router.get(
+    "/contradictions",
+    response_model=list[ContradictionOut],
+    response_model_exclude_unset=True,
+    tags=["insights"],
+)
+def get_contradictions(
+    ledger: LedgerDep,
+    who: PrincipalDep,
+    _pos: PositionDep,
+    class_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    school_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    include_resolved: Annotated[bool, Query(description="also those resolved, with resolved_at")] = False,
+) -> list[ContradictionOut]:
+    """Open contradictions between benchmarks and recorded mastery for the
+    students of a class or a school, oldest first."""
+    require_role(who, "admin", "auditor", "teacher")
+    if (class_id is None) == (school_id is None):
+        raise InvalidInput(
+            "give exactly one of class_id and school_id",
+            errors=[{"loc": ["query", "class_id"], "msg": "give exactly one of class_id and school_id"}],
+        )
+    c = contradictions
+    with ledger.engine.connect() as conn:
+        if class_id is not None:
+            visible_class(conn, who, class_id)
+            ids = set(
+                conn.execute(
+                    select(enrolments.c.student_id).where(enrolments.c.class_id == class_id)
+                ).scalars()
+            )
+        else:
+            if (
+                conn.execute(select(schools.c.school_id).where(schools.c.school_id == school_id)).first()
+                is None
+            ):
+                raise NotFound(f"no school {school_id!r}")
+            ids = set(
+                conn.execute(select(students.c.student_id).where(students.c.school_id == school_id)).scalars()
+            )
+        scope = scoped_students(ledger, who)
+        if scope is not None:  # a teacher sees the school's students it teaches
+            ids &= scope
+        wanted = sorted(ids)
+        rows: list[Any] = []
+        for i in range(0, len(wanted), _CHUNK):
+            q = select(c).where(c.c.student_id.in_(wanted[i : i + _CHUNK]))
+            if not include_resolved:
+                q = q.where(c.c.resolved_at.is_(None))
+            rows += conn.execute(q).fetchall()
+    out = []
+    for r in rows:
+        item = ContradictionOut(
+            student_id=r.student_id,
+            objective_id=r.objective_id,
+            kind=r.kind,
+            mastery_status=r.mastery_status,
+            benchmark_id=r.benchmark_id,
+            benchmark_percent=r.benchmark_percent,
+            detected_at=datetime.fromisoformat(r.detected_at),
+        )
+        if include_resolved:
+            item.resolved_at = datetime.fromisoformat(r.resolved_at) if r.resolved_at else None
+        out.append(item)
+    out.sort(key=lambda x: (x.detected_at, x.student_id, x.objective_id))
+    return out
+
+
+SUMMARY_READERS = ("admin", "auditor", "analyst")
+
+
+@router.get("/schools/{school_id}/summary", response_model=SummaryOut, tags=["insights"])
+def school_summary(school_id: IdPath, ledger: LedgerDep, who: PrincipalDep, _pos: PositionDep) -> SummaryOut:
+    require_role(who, *SUMMARY_READERS)
+    with ledger.engine.connect() as conn:
+        if conn.execute(select(schools.c.school_id).where(schools.c.school_id == school_id)).first() is None:
+            raise NotFound(f"no school {school_id!r}")
+        return summarise(conn, school_id)
+
+
+@router.get("/district/summary", response_model=SummaryOut, tags=["insights"])
+def district_summary(ledger: LedgerDep, who: PrincipalDep, _pos: PositionDep) -> SummaryOut:
+    require_role(who, *SUMMARY_READERS)
+    with ledger.engine.connect() as conn:
+        return summarise(conn, None)
