@@ -84,7 +84,7 @@ def n_times(items: Assessed, rule: Rule, calc: NTimes) -> Verdict:
             a.value,
             ev,
             f"The threshold was met {len(meeting)} {unit}, at least the {calc.n} required; "
-            f"the {calc.n}th was {_when(ev)}.",
+            f"the {_ordinal(calc.n)} was {_when(ev)}.",
         )
     ev, a = items[-1]
     return Verdict(
@@ -93,6 +93,11 @@ def n_times(items: Assessed, rule: Rule, calc: NTimes) -> Verdict:
         ev,
         f"The threshold was met {len(meeting)} {unit}; {calc.n} are required.",
     )
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _mean(values: Sequence[float]) -> float:

@@ -90,6 +90,7 @@ def test_n_times_counts_pieces_that_meet() -> None:
     assert two.sentence == "Not yet mastered. The threshold was met 2 times; 3 are required."
     three = status_of(r, [a, ev(2, 5, at=day(1, 10)), b, ev(1, 5, at=day(3)), c])
     assert (three.status, three.deciding_event_id, three.mastered_at) == ("mastered", c.meta.event_id, day(4))
+    assert three.sentence.endswith("at least the 3 required; the 3rd was quiz form A on 2026-09-04.")
     # A later miss does not undo "did it consistently" under n_times.
     assert status_of(r, [a, b, c, ev(0, 5, at=day(9))]).status == "mastered"
 
@@ -113,7 +114,7 @@ def test_n_times_distinct_days_uses_the_local_date_of_each_event() -> None:
     assert (s.status, s.deciding_event_id) == ("mastered", early.meta.event_id)
     assert s.sentence == (
         "Mastered. The threshold was met 2 different days, at least the 2 required; "
-        "the 2th was quiz form A on 2026-09-15."
+        "the 2nd was quiz form A on 2026-09-15."
     )
 
 
