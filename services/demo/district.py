@@ -49,6 +49,49 @@ class _Learner:
     events: list[str] = field(default_factory=list)  # a few recent ids, for voids
 
 
+# Algebra 1, eight objectives a unit, in teaching order.
+STATEMENTS = (
+    "Evaluate expressions with the order of operations",
+    "Combine like terms",
+    "Apply the distributive property",
+    "Translate words into algebraic expressions",
+    "Solve one-step linear equations",
+    "Solve two-step linear equations",
+    "Solve equations with variables on both sides",
+    "Solve literal equations for a given variable",
+    "Solve and graph one-variable inequalities",
+    "Solve compound inequalities",
+    "Solve absolute value equations",
+    "Model a situation with an inequality",
+    "Identify functions from tables, graphs and mappings",
+    "Use function notation",
+    "Find domain and range",
+    "Interpret key features of a graph",
+    "Find the slope from two points",
+    "Write a line in slope-intercept form",
+    "Write a line in point-slope form",
+    "Graph a linear equation",
+    "Write parallel and perpendicular lines",
+    "Fit a line to data and interpret it",
+    "Write and graph linear inequalities in two variables",
+    "Interpret slope and intercept in context",
+    "Solve systems of equations by graphing",
+    "Solve systems of equations by substitution",
+    "Solve systems of equations by elimination",
+    "Model a situation with a system of equations",
+    "Solve systems of linear inequalities",
+    "Apply the laws of exponents",
+    "Simplify expressions with rational exponents",
+    "Model exponential growth and decay",
+    "Add and subtract polynomials",
+    "Multiply polynomials",
+    "Factor out the greatest common factor",
+    "Factor trinomials",
+    "Factor special products",
+    "Solve quadratic equations by factoring",
+    "Solve quadratic equations with the quadratic formula",
+    "Graph quadratic functions and find the vertex",
+)
 FIRST = (
     "Ava",
     "Ben",
@@ -163,7 +206,7 @@ class District:
                 (
                     oid,
                     {
-                        "statement": f"Objective {oid}",
+                        "statement": STATEMENTS[i % len(STATEMENTS)],
                         "subject": "math",
                         "course": "algebra-1",
                         "unit": oid.split(".")[1],
