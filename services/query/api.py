@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime
+from fastapi import APIRouter
 from sqlalchemy import select
 
 from domain.records import Override, Reflection
 from domain.rules.status import Status
-from infra.tokens import Principal
 from services.errors import NotFound
-from services.http import LedgerDep, PositionDep, PrincipalDep, require_role, scoped_students
+from services.http import LedgerDep, PositionDep, PrincipalDep
 from services.projections.catalog import objectives
 from services.projections.mastery import mastery_current
-from services.query.replay import Replayer, student_exists
+from services.query.access import IdPath, MomentDep, VisibleStudent
+from services.query.replay import Replayer
 from services.query.schemas import (
     EvidenceLineOut,
     ExplainOut,
@@ -32,18 +30,6 @@ from services.query.schemas import (
 )
 
 router = APIRouter(prefix="/v1")
-IdPath = Annotated[str, Path(min_length=1, max_length=200)]
-AsOf = Annotated[AwareDatetime | None, Query(description="only evidence that occurred at or before T")]
-KnownAt = Annotated[AwareDatetime | None, Query(description="only what had been recorded at or before T")]
-STUDENT_READERS = ("admin", "auditor", "teacher", "student", "guardian")
-
-
-def _visible_student(ledger: LedgerDep, who: Principal, student_id: str) -> None:
-    """404 for a student that does not exist or is outside the caller's scope."""
-    require_role(who, *STUDENT_READERS)
-    scope = scoped_students(ledger, who)
-    if (scope is not None and student_id not in scope) or not student_exists(ledger.store, student_id):
-        raise NotFound(f"no student {student_id!r}")
 
 
 def _summary(items: list[ObjectiveStatusOut]) -> SummaryOut:
@@ -67,15 +53,8 @@ def _status_out(s: Status) -> ObjectiveStatusOut:
 
 
 @router.get("/students/{student_id}/mastery", response_model=MasteryOut, tags=["students"])
-def get_mastery(
-    student_id: IdPath,
-    ledger: LedgerDep,
-    who: PrincipalDep,
-    _pos: PositionDep,
-    as_of: AsOf = None,
-    known_at: KnownAt = None,
-) -> MasteryOut:
-    _visible_student(ledger, who, student_id)
+def get_mastery(student_id: VisibleStudent, ledger: LedgerDep, when: MomentDep) -> MasteryOut:
+    as_of, known_at = when.as_of, when.known_at
     if as_of is not None or known_at is not None:
         # A moment in the past: replay the store, cut by both times.
         statuses = Replayer(ledger.store, ledger.catalog).statuses(student_id, as_of, known_at)
@@ -106,15 +85,8 @@ def get_mastery(
 
 
 @router.get("/students/{student_id}/history", response_model=HistoryOut, tags=["students"])
-def get_history(
-    student_id: IdPath,
-    ledger: LedgerDep,
-    who: PrincipalDep,
-    _pos: PositionDep,
-    as_of: AsOf = None,
-    known_at: KnownAt = None,
-) -> HistoryOut:
-    _visible_student(ledger, who, student_id)
+def get_history(student_id: VisibleStudent, ledger: LedgerDep, when: MomentDep) -> HistoryOut:
+    as_of, known_at = when.as_of, when.known_at
     rows = Replayer(ledger.store, ledger.catalog).history(student_id, as_of, known_at)
     return HistoryOut(
         student_id=student_id,
@@ -128,15 +100,9 @@ def get_history(
     "/students/{student_id}/objectives/{objective_id}/explain", response_model=ExplainOut, tags=["students"]
 )
 def get_explain(
-    student_id: IdPath,
-    objective_id: IdPath,
-    ledger: LedgerDep,
-    who: PrincipalDep,
-    _pos: PositionDep,
-    as_of: AsOf = None,
-    known_at: KnownAt = None,
+    student_id: VisibleStudent, objective_id: IdPath, ledger: LedgerDep, when: MomentDep
 ) -> ExplainOut:
-    _visible_student(ledger, who, student_id)
+    as_of, known_at = when.as_of, when.known_at
     if ledger.catalog.get(objective_id) is None:
         raise NotFound(f"no objective {objective_id!r}")
     status, rule, related = Replayer(ledger.store, ledger.catalog).explain(

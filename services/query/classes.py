@@ -9,9 +9,9 @@ need no tables of their own (docs/read-models.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -21,10 +21,10 @@ from services.errors import NotFound
 from services.http import LedgerDep, PositionDep, PrincipalDep, require_role
 from services.projections.catalog import classes, enrolments, objectives, students
 from services.projections.mastery import mastery_current
+from services.query.access import IdPath
 from services.query.schemas import StatusName
 
 router = APIRouter(prefix="/v1", tags=["classes"])
-IdPath = Annotated[str, Path(min_length=1, max_length=200)]
 CLASS_READERS = ("admin", "auditor", "teacher")
 _CHUNK = 400
 

@@ -18,7 +18,7 @@ from services.projections.catalog import enrolments, schools, students
 from services.projections.contradictions import contradictions
 from services.projections.mastery import mastery_current
 from services.projections.records import learning_records, record_of_row
-from services.query.api import IdPath, _visible_student
+from services.query.access import IdPath, VisibleStudent
 from services.query.classes import visible_class
 from services.query.schemas import StatusName
 from services.query.summaries import SummaryOut, summarise
@@ -60,13 +60,10 @@ class ContradictionOut(BaseModel):
 
 @router.get("/students/{student_id}/trajectory", response_model=TrajectoryOut, tags=["students"])
 def get_trajectory(
-    student_id: IdPath,
+    student_id: VisibleStudent,
     ledger: LedgerDep,
-    who: PrincipalDep,
-    _pos: PositionDep,
     interval: Annotated[Literal["week"], Query(description="the period of the points")] = "week",
 ) -> TrajectoryOut:
-    _visible_student(ledger, who, student_id)
     lr = learning_records
     with ledger.engine.connect() as conn:
         mastered = [

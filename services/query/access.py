@@ -1,0 +1,51 @@
+"""What every read about one student shares: who may see it, and at which moment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Path, Query
+from pydantic import AwareDatetime
+
+from services.errors import NotFound
+from services.http import LedgerDep, PositionDep, PrincipalDep, require_role, scoped_students
+from services.query.replay import student_exists
+
+IdPath = Annotated[str, Path(min_length=1, max_length=200)]
+AsOf = Annotated[AwareDatetime | None, Query(description="only evidence that occurred at or before T")]
+KnownAt = Annotated[AwareDatetime | None, Query(description="only what had been recorded at or before T")]
+STUDENT_READERS = ("admin", "auditor", "teacher", "student", "guardian")
+
+
+def visible_student(student_id: IdPath, ledger: LedgerDep, who: PrincipalDep, _pos: PositionDep) -> str:
+    """The student of the path if the caller may see it. One that does not exist
+    and one outside the caller's scope are the same 404: never reveal a student."""
+    require_role(who, *STUDENT_READERS)
+    scope = scoped_students(ledger, who)
+    if (scope is not None and student_id not in scope) or not student_exists(ledger.store, student_id):
+        raise NotFound(f"no student {student_id!r}")
+    return student_id
+
+
+VisibleStudent = Annotated[str, Depends(visible_student)]
+
+
+@dataclass(frozen=True)
+class Moment:
+    """`as_of` cuts on when things happened, `known_at` on when they were recorded."""
+
+    as_of: datetime | None
+    known_at: datetime | None
+
+    @property
+    def past(self) -> bool:
+        return self.as_of is not None or self.known_at is not None
+
+
+def moment(as_of: AsOf = None, known_at: KnownAt = None) -> Moment:
+    return Moment(as_of, known_at)
+
+
+MomentDep = Annotated[Moment, Depends(moment)]
