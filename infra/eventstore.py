@@ -8,18 +8,18 @@ is the guard against two requests storing the same event id at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from infra.settings import ConfigError, Settings
@@ -27,6 +27,8 @@ from infra.settings import ConfigError, Settings
 __all__ = ["IndexRow", "IntegrityError", "LedgerStore", "open_event_store"]
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit on old builds
+StreamKey = tuple[UUID, int]  # (stream id, version): the log's primary key
+_BEFORE_ALL = UUID(int=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,25 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT COUNT(*) FROM event_index")
             return int(c.fetchone()[0])
+
+    def select_by_stream(self, after: StreamKey, upto: int, limit: int) -> list[Notification]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} WHERE (originator_id, originator_version) > (?, ?) "
+                "AND rowid <= ? ORDER BY originator_id, originator_version LIMIT ?",
+                [after[0].hex, after[1], upto, limit],
+            )
+            return [
+                Notification(
+                    id=row[0],
+                    originator_id=self.convert_originator_id(row[1]),
+                    originator_version=row[2],
+                    topic=row[3],
+                    state=row[4],
+                )
+                for row in c.fetchall()
+            ]
 
 
 class IndexedPostgresRecorder(PostgresApplicationRecorder):
@@ -187,6 +208,23 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
             assert row is not None
             return int(row["n"])
 
+    def select_by_stream(self, after: StreamKey, upto: int, limit: int) -> list[Notification]:
+        # Plain tuples: a rebuild reads the whole log through here.
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+                    "WHERE (originator_id, originator_version) > (%s, %s) AND notification_id <= %s "
+                    "ORDER BY originator_id, originator_version LIMIT %s"
+                ).format(Identifier(self.datastore.schema, self.events_table_name)),
+                [after[0], after[1], upto, limit],
+                prepare=True,
+            )
+            return [
+                Notification(id=nid, originator_id=oid, originator_version=v, topic=topic, state=bytes(state))
+                for nid, oid, v, topic, state in curs.fetchall()
+            ]
+
 
 IndexedRecorder = IndexedSQLiteRecorder | IndexedPostgresRecorder
 
@@ -204,6 +242,36 @@ class LedgerStore(Application[UUID]):
 
     def head_position(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+    def streams_upto(self, upto: int, chunk: int) -> Iterator[list[Notification]]:
+        """The log up to position `upto`, in stream order (each stream's events
+        in version order), in chunks of about `chunk` events that never split
+        a stream: a chunk holds the whole of every stream it touches.
+
+        A rebuild reads the log this way so that each student is computed
+        once, from its complete history, instead of once per batch it
+        appears in. Pages are keyset-paginated on the (stream, version) key.
+        """
+        pending: list[Notification] = []
+        after: StreamKey = (_BEFORE_ALL, -1)
+        while True:
+            rows = self.indexed.select_by_stream(after, upto, chunk)
+            if not rows:
+                break
+            pending.extend(rows)
+            last = rows[-1]
+            assert isinstance(last.originator_id, UUID)
+            after = (last.originator_id, last.originator_version)
+            if len(pending) >= chunk:
+                # Hold back the last stream: its next page may continue it.
+                cut = len(pending)
+                while cut > 0 and pending[cut - 1].originator_id == after[0]:
+                    cut -= 1
+                if cut > 0:
+                    yield pending[:cut]
+                    pending = pending[cut:]
+        if pending:
+            yield pending
 
 
 def _postgres_env(url: str) -> dict[str, str]:

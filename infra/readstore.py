@@ -21,9 +21,9 @@ from sqlalchemy import (
     event,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from infra.bulk import insert_ignore, upsert
 from infra.settings import Settings
 
 # Index and constraint names carry their table's name, so a rebuild's fresh
@@ -98,26 +98,6 @@ def swap_tables(conn: Connection, live: str, fresh: str, retired: str) -> None:
     conn.exec_driver_sql(f"ALTER TABLE {q(live)} RENAME TO {q(retired)}")
     conn.exec_driver_sql(f"ALTER TABLE {q(fresh)} RENAME TO {q(live)}")
     conn.exec_driver_sql(f"DROP TABLE {q(retired)}")
-
-
-def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
-    """Insert rows, replacing the non-key columns of rows whose keys exist."""
-    if not rows:
-        return
-    # One statement may not touch a key twice (PostgreSQL refuses): the last row wins.
-    unique = list({tuple(r[k] for k in keys): r for r in rows}.values())
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), unique)
-
-
-def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows, skipping those whose primary key exists (redelivery)."""
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(table).on_conflict_do_nothing(), list(rows))
 
 
 def tracked_position(conn: Connection, projection: str) -> int:

@@ -14,7 +14,8 @@ import secrets
 from sqlalchemy import Column, Engine, String, Table, select
 from sqlalchemy.exc import DBAPIError
 
-from infra.readstore import insert_ignore, metadata
+from infra.bulk import insert_ignore
+from infra.readstore import metadata
 
 export_secrets = Table(
     "export_secrets",

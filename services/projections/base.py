@@ -33,6 +33,12 @@ class Projection(Protocol):
         tracking position). Must be idempotent: a redelivered event changes nothing."""
         ...
 
+    def load(self, conn: Connection, events: Sequence[Notified]) -> None:
+        """A rebuild's bulk path, into fresh tables: `events` are in stream
+        order and hold every event (up to the rebuild's head) of each stream
+        they touch; no other call has seen those streams."""
+        ...
+
     def shadow(self, suffix: str) -> Projection:
         """The same projection writing into fresh tables named `<table><suffix>`,
         tracked as `<name><suffix>`."""

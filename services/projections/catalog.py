@@ -14,7 +14,8 @@ from domain.ids import objective_stream
 from domain.learner import Learner
 from domain.objective import Objective
 from domain.roster import School, SchoolClass
-from infra.readstore import fresh_metadata, insert_ignore, metadata, upsert
+from infra.bulk import insert_ignore, upsert
+from infra.readstore import fresh_metadata, metadata
 from services.projections.base import Notified
 
 
@@ -139,6 +140,10 @@ class CatalogProjection:
         upsert(conn, self.t.students, registered, ["student_id"])
         rows = [self._objective_row(v) for oid in sorted(objective_ids) if (v := self.load_objective(oid))]
         upsert(conn, self.t.objectives, rows, ["objective_id"])
+
+    def load(self, conn: Connection, events: Sequence[Notified]) -> None:
+        # Rows are whole-state snapshots per stream, so stream order is as good as log order.
+        self.apply(conn, events)
 
     @staticmethod
     def _objective_row(view: Any) -> dict[str, Any]:

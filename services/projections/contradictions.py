@@ -14,16 +14,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, delete, select, tuple_
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table
 from sqlalchemy.engine import Connection
 
 from domain.learner import Learner
 from domain.records import Benchmark, BenchmarkResult, LearningRecord, Meta
 from domain.rules.benchmark import ContradictionSpan
-from infra.readstore import insert_ignore, metadata
+from infra.bulk import Condition, delete_by_keys, fetch_by_keys, insert_ignore, insert_rows
+from infra.readstore import metadata
 from services.projections.records import record_of_row
-
-_CHUNK = 400
 
 
 def benchmark_results_table(md: MetaData, suffix: str = "") -> Table:
@@ -67,10 +66,15 @@ contradictions = contradictions_table(metadata)
 
 
 def store_benchmarks(
-    conn: Connection, table: Table, events: Sequence[tuple[int, Learner.LearningEvent]]
-) -> set[tuple[str, str]]:
-    """Insert the benchmark rows of a batch (ignoring redeliveries); return the
-    (student, objective) pairs they bear on."""
+    conn: Connection,
+    table: Table,
+    events: Sequence[tuple[int, Learner.LearningEvent]],
+    *,
+    fresh: bool = False,
+) -> list[dict[str, Any]]:
+    """Insert the benchmark rows of a batch (ignoring redeliveries; `fresh`:
+    the table cannot hold them yet) and return them: one per benchmark event
+    and objective it bears on."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for _pos, ev in events:
         if ev.record_type != "benchmark":
@@ -95,8 +99,8 @@ def store_benchmarks(
             else:  # the same objective twice in one test: its items together
                 row["correct"] += int(r["correct"])
                 row["total"] += int(r["total"])
-    insert_ignore(conn, table, list(rows.values()))
-    return {(r["student_id"], r["objective_id"]) for r in rows.values()}
+    (insert_rows if fresh else insert_ignore)(conn, table, list(rows.values()))
+    return list(rows.values())
 
 
 def voided_benchmark_pairs(
@@ -110,75 +114,70 @@ def voided_benchmark_pairs(
     for _depth in range(16):  # void chains are short; this bounds a malformed one
         if not targets:
             break
-        ids = sorted(targets)
-        found_bench: set[str] = set()
-        nxt: set[str] = set()
-        for i in range(0, len(ids), _CHUNK):
-            part = ids[i : i + _CHUNK]
-            for r in conn.execute(
-                select(bench.c.event_id, bench.c.student_id, bench.c.objective_id).where(
-                    bench.c.event_id.in_(part)
-                )
-            ):
-                pairs.add((r.student_id, r.objective_id))
-                found_bench.add(r.event_id)
-            q = select(records.c.body).where(
-                records.c.event_id.in_(part),
-                records.c.record_type == "void",
-                records.c.objective_id.is_(None),
-            )
-            nxt |= {str(b["target_event_id"]) for b in conn.execute(q).scalars()}
-        targets = nxt - found_bench
+        keys = [(t,) for t in targets]
+        found = fetch_by_keys(
+            conn, bench, ["event_id"], keys, columns=["event_id", "student_id", "objective_id"]
+        )
+        pairs |= {(r["student_id"], r["objective_id"]) for r in found}
+        voids_of_voids = fetch_by_keys(conn, records, ["event_id"], keys, _STRAY_VOIDS, columns=["body"])
+        targets = {str(r["body"]["target_event_id"]) for r in voids_of_voids} - {r["event_id"] for r in found}
     return pairs
 
 
-def benchmark_records_for(
-    conn: Connection, bench: Table, records: Table, pairs: Iterable[tuple[str, str]]
+# Voids that bear on no objective: the only ones that can retract a benchmark, or such a void.
+_STRAY_VOIDS: list[Condition] = [("record_type", "=", "void"), ("objective_id", "is null", None)]
+
+
+def benchmark_of_row(row: dict[str, Any]) -> Benchmark:
+    """One benchmark's items on one objective, as the rules read it."""
+    meta = Meta(
+        row["event_id"],
+        int(row["seq"]),
+        datetime.fromisoformat(row["occurred_at"]),
+        datetime.fromisoformat(row["recorded_at"]),
+        row["recorded_by"],
+    )
+    result = BenchmarkResult(row["objective_id"], int(row["correct"]), int(row["total"]))
+    return Benchmark(meta, row["benchmark_id"], row["name"], (result,))
+
+
+def benchmark_inputs(
+    bench_rows: Iterable[dict[str, Any]], stray_voids: Iterable[dict[str, Any]]
 ) -> dict[tuple[str, str], list[LearningRecord]]:
-    """For each pair with benchmark results: those benchmarks (their items on
-    the objective) and the student's voids that bear on no objective (the only
-    ones that can retract a benchmark, or retract such a void)."""
-    keys = sorted(set(pairs))
+    """Per pair with benchmark results: those benchmarks, and the student's
+    voids that bear on no objective (rows of the learning-records table)."""
     out: dict[tuple[str, str], list[LearningRecord]] = {}
-    for i in range(0, len(keys), _CHUNK):
-        q = select(bench).where(tuple_(bench.c.student_id, bench.c.objective_id).in_(keys[i : i + _CHUNK]))
-        for r in conn.execute(q):
-            meta = Meta(
-                r.event_id,
-                int(r.seq),
-                datetime.fromisoformat(r.occurred_at),
-                datetime.fromisoformat(r.recorded_at),
-                r.recorded_by,
-            )
-            out.setdefault((r.student_id, r.objective_id), []).append(
-                Benchmark(
-                    meta, r.benchmark_id, r.name, (BenchmarkResult(r.objective_id, r.correct, r.total),)
-                )
-            )
-    students = sorted({s for s, _ in out})
+    for r in bench_rows:
+        out.setdefault((r["student_id"], r["objective_id"]), []).append(benchmark_of_row(r))
     voids: dict[str, list[LearningRecord]] = {}
-    for i in range(0, len(students), _CHUNK):
-        q = select(records).where(
-            records.c.student_id.in_(students[i : i + _CHUNK]),
-            records.c.record_type == "void",
-            records.c.objective_id.is_(None),
-        )
-        for row in conn.execute(q):
-            voids.setdefault(row.student_id, []).append(record_of_row(row))
+    for row in stray_voids:
+        voids.setdefault(row["student_id"], []).append(record_of_row(row))
     for (student, _oid), recs in out.items():
         recs.extend(voids.get(student, ()))
     return out
 
 
+def benchmark_records_for(
+    conn: Connection, bench: Table, records: Table, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[LearningRecord]]:
+    """`benchmark_inputs` of these pairs, read from the tables."""
+    bench_rows = fetch_by_keys(conn, bench, ["student_id", "objective_id"], pairs)
+    students = {(r["student_id"],) for r in bench_rows}
+    return benchmark_inputs(bench_rows, fetch_by_keys(conn, records, ["student_id"], students, _STRAY_VOIDS))
+
+
 def write_history(
-    conn: Connection, table: Table, histories: dict[tuple[str, str], list[ContradictionSpan]]
+    conn: Connection,
+    table: Table,
+    histories: dict[tuple[str, str], list[ContradictionSpan]],
+    *,
+    replace: bool = True,
 ) -> None:
-    """Replace the contradiction history of each pair."""
+    """Replace the contradiction history of each pair (`replace=False`: the
+    table holds nothing of these pairs yet)."""
     keys = sorted(histories)
-    for i in range(0, len(keys), _CHUNK):
-        conn.execute(
-            delete(table).where(tuple_(table.c.student_id, table.c.objective_id).in_(keys[i : i + _CHUNK]))
-        )
+    if replace:
+        delete_by_keys(conn, table, ["student_id", "objective_id"], keys)
     rows = [
         {
             "student_id": student,
@@ -195,5 +194,4 @@ def write_history(
         for (student, oid) in keys
         for n, span in enumerate(histories[(student, oid)])
     ]
-    if rows:
-        conn.execute(table.insert(), rows)
+    insert_rows(conn, table, rows)

@@ -21,9 +21,11 @@ from domain.objective import Objective
 from domain.records import LearningRecord, Void
 from domain.rules.benchmark import ContradictionSpan, contradiction, contradiction_history, flagged
 from domain.rules.status import RuleVersion, Status, compute_status
-from infra.readstore import fresh_metadata, metadata, upsert
+from infra.bulk import insert_rows, upsert
+from infra.readstore import fresh_metadata, metadata
 from services.projections.base import Notified
 from services.projections.contradictions import (
+    benchmark_inputs,
     benchmark_records_for,
     benchmark_results,
     benchmark_results_table,
@@ -120,11 +122,10 @@ class MasteryProjection:
         learning = [(p, e) for p, e in events if isinstance(e, Learner.LearningEvent)]
         rows = store_records(conn, self.records, learning)
         # This batch's records come from the events in hand; only older ones are read back.
-        fresh: dict[tuple[str, str], dict[str, LearningRecord]] = {}
-        for row, (_pos, ev) in zip(rows, learning, strict=True):
-            if row["objective_id"]:
-                fresh.setdefault((row["student_id"], row["objective_id"]), {})[ev.event_id] = ev.to_record()
-        pairs = set(fresh) | store_benchmarks(conn, self.bench, learning)
+        fresh = _records_by_pair(rows, learning)
+        pairs = set(fresh) | {
+            (r["student_id"], r["objective_id"]) for r in store_benchmarks(conn, self.bench, learning)
+        }
         # A void of a benchmark (or of such a void) resolves to no objective.
         stray_voids = [
             (row["event_id"], str(row["body"]["target_event_id"]))
@@ -133,8 +134,31 @@ class MasteryProjection:
         ]
         if stray_voids:
             pairs |= voided_benchmark_pairs(conn, self.bench, self.records, stray_voids)
+        changed = self._note_rule_versions(conn, events)
+        if changed:
+            # A new rule version: every student with evidence on it follows the change.
+            pairs |= students_on(conn, self.records, changed) | students_on(conn, self.bench, changed)
+        first = events[0][0] if events else None
+        self.recompute(conn, pairs, fresh, first)
+
+    def load(self, conn: Connection, events: Sequence[Notified]) -> None:
+        """A rebuild's bulk path: `events` hold every event of each stream they
+        touch (up to the rebuild's head) and these tables hold nothing of those
+        students yet, so every pair is computed once, from the events in hand."""
+        learning = [(p, e) for p, e in events if isinstance(e, Learner.LearningEvent)]
+        rows = store_records(conn, self.records, learning, fresh=True)
+        records = _records_by_pair(rows, learning)
+        stray = [r for r in rows if r["record_type"] == "void" and r["objective_id"] is None]
+        benchmarks = benchmark_inputs(store_benchmarks(conn, self.bench, learning, fresh=True), stray)
+        for pair in benchmarks:
+            records.setdefault(pair, {})
+        self._note_rule_versions(conn, events)
+        self._write(conn, {k: list(v.values()) for k, v in records.items()}, benchmarks, fresh_tables=True)
+
+    def _note_rule_versions(self, conn: Connection, events: Sequence[Notified]) -> set[str]:
+        """Clock the rule versions that come into force later; return the
+        objectives that have a new version."""
         issued = [e for _, e in events if isinstance(e, Objective.RuleVersionIssued)]
-        changed = {e.objective_id for e in issued}
         now = datetime.now(UTC)
         ahead = [
             {
@@ -146,11 +170,7 @@ class MasteryProjection:
             if e.effective_from > now
         ]
         upsert(conn, self.clock, ahead, ["objective_id", "version"])
-        if changed:
-            # A new rule version: every student with evidence on it follows the change.
-            pairs |= students_on(conn, self.records, changed) | students_on(conn, self.bench, changed)
-        first = events[0][0] if events else None
-        self.recompute(conn, pairs, fresh, first)
+        return {e.objective_id for e in issued}
 
     def tick(self, conn: Connection, now: datetime) -> int:
         """Rule versions that have come into force since they were recorded:
@@ -181,16 +201,30 @@ class MasteryProjection:
         if not pairs:
             return
         records = records_for(conn, self.records, pairs, before if fresh else None)
-        benchmarks = benchmark_records_for(conn, self.bench, self.records, pairs)
-        versions = self.versions_of(sorted({oid for _, oid in pairs}))
+        merged: dict[tuple[str, str], list[LearningRecord]] = {}
+        for key, older in records.items():
+            # A redelivered event is both older and fresh: keep one of each id.
+            by_id = {r.meta.event_id: r for r in older}
+            by_id.update((fresh or {}).get(key, {}))
+            merged[key] = list(by_id.values())
+        self._write(conn, merged, benchmark_records_for(conn, self.bench, self.records, pairs))
+
+    def _write(
+        self,
+        conn: Connection,
+        records: Mapping[tuple[str, str], list[LearningRecord]],
+        benchmarks: Mapping[tuple[str, str], list[LearningRecord]],
+        *,
+        fresh_tables: bool = False,
+    ) -> None:
+        """Compute and write the status (and contradiction history) of every
+        pair in `records`: the pair's learning records, and for pairs with
+        benchmarks, those and the student's stray voids (`benchmark_inputs`)."""
+        versions = self.versions_of(sorted({oid for _, oid in records}))
         now = datetime.now(UTC)
         out = []
         histories: dict[tuple[str, str], list[ContradictionSpan]] = {}
-        for (student, oid), older in records.items():
-            # A redelivered event is both older and fresh: keep one of each id.
-            by_id = {r.meta.event_id: r for r in older}
-            by_id.update((fresh or {}).get((student, oid), {}))
-            recs = list(by_id.values())
+        for (student, oid), recs in records.items():
             rule_versions = versions.get(oid, ())
             status = compute_status(oid, rule_versions, recs, now)
             side = benchmarks.get((student, oid), [])
@@ -199,9 +233,23 @@ class MasteryProjection:
             mine = [*recs, *(r for r in side if not isinstance(r, Void))]
             version = max((r.meta.seq for r in mine), default=0)
             if side:
-                recs += side
-                status = flagged(status, contradiction(status, rule_versions, recs))
-                histories[(student, oid)] = contradiction_history(oid, rule_versions, recs, status)
+                both = [*recs, *side]
+                status = flagged(status, contradiction(status, rule_versions, both))
+                histories[(student, oid)] = contradiction_history(oid, rule_versions, both, status)
             out.append(status_row(student, status, version))
-        upsert(conn, self.mastery, out, ["student_id", "objective_id"])
-        write_history(conn, self.contradictions, histories)
+        if fresh_tables:
+            insert_rows(conn, self.mastery, out)
+        else:
+            upsert(conn, self.mastery, out, ["student_id", "objective_id"])
+        write_history(conn, self.contradictions, histories, replace=not fresh_tables)
+
+
+def _records_by_pair(
+    rows: Sequence[dict[str, Any]], learning: Sequence[tuple[int, Learner.LearningEvent]]
+) -> dict[tuple[str, str], dict[str, LearningRecord]]:
+    """The records of stored rows that bear on an objective, by pair and event id."""
+    out: dict[tuple[str, str], dict[str, LearningRecord]] = {}
+    for row, (_pos, ev) in zip(rows, learning, strict=True):
+        if row["objective_id"]:
+            out.setdefault((row["student_id"], row["objective_id"]), {})[ev.event_id] = ev.to_record()
+    return out

@@ -1,10 +1,16 @@
 """Rebuild read models from the event log without stopping service.
 
-Fresh copies of a projection's tables are built from position 0 while the
-live tables keep serving and the live runner keeps them current. When the
-copies have caught up, one transaction locks the live tracking rows (the
-live runner waits), applies the last few events to the copies, renames the
-copies into place and moves the live tracking position to theirs.
+Fresh copies of a projection's tables are built while the live tables keep
+serving and the live runner keeps them current:
+
+1. the log up to its head when the rebuild starts is read in stream order,
+   in chunks that each hold whole streams, and loaded into the copies
+   (`Projection.load`): every student is computed once, from its complete
+   history, where log order would recompute it in every batch it appears in;
+2. the copies then tail the log from that head like the live runner does;
+3. one transaction locks the live tracking rows (the live runner waits),
+   applies the last few events to the copies, renames the copies into place
+   and moves the live tracking position to theirs.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 from infra.readstore import forget_position, lock_positions, set_position, swap_tables, tracked_position
 from services.bootstrap import Ledger
 from services.projections.base import Projection
-from services.projections.runner import ProjectionRunner
+from services.projections.runner import ProjectionRunner, dispatch
 
 Progress = Callable[[int, int], None]  # (log entries done, log head when started)
 
@@ -49,10 +55,22 @@ def rebuild(ledger: Ledger, names: Sequence[str] = (), progress: Progress | None
         for t in s.tables:
             t.drop(engine, checkfirst=True)
             t.create(engine)
-    runner = ProjectionRunner(ledger.store, engine, shadows, ledger.settings.rebuild_batch_size)
+    batch = ledger.settings.rebuild_batch_size
+    runner = ProjectionRunner(ledger.store, engine, shadows, batch)
     head = ledger.store.head_position()
     started = time.perf_counter()
     done = 0
+    for chunk in ledger.store.streams_upto(head, batch):
+        with engine.begin() as conn:
+            for s, mine in zip(shadows, dispatch(ledger.store, chunk, shadows), strict=True):
+                if mine:
+                    s.load(conn, mine)
+        done += len(chunk)
+        if progress:
+            progress(done, head)
+    with engine.begin() as conn:
+        for s in shadows:
+            set_position(conn, s.name, head)
     while n := runner.step():
         done += n
         if progress:

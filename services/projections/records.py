@@ -12,12 +12,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, select, tuple_
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, select
 from sqlalchemy.engine import Connection, Row
 
 from domain.learner import Learner
 from domain.records import LearningRecord, Meta, parse_record
-from infra.readstore import insert_ignore, metadata
+from infra.bulk import Condition, fetch_by_keys, insert_ignore, insert_rows
+from infra.readstore import metadata
 
 
 def records_table(md: MetaData, suffix: str = "") -> Table:
@@ -40,8 +41,6 @@ def records_table(md: MetaData, suffix: str = "") -> Table:
 
 learning_records = records_table(metadata)
 
-_CHUNK = 400
-
 
 def own_objective(ev: Learner.LearningEvent) -> str | None:
     body = ev.body
@@ -60,12 +59,19 @@ def target_of(ev: Learner.LearningEvent) -> str | None:
 
 
 def store_records(
-    conn: Connection, table: Table, events: Sequence[tuple[int, Learner.LearningEvent]]
+    conn: Connection,
+    table: Table,
+    events: Sequence[tuple[int, Learner.LearningEvent]],
+    *,
+    fresh: bool = False,
 ) -> list[dict[str, Any]]:
-    """Insert the rows of a batch (ignoring redeliveries) and return them."""
-    resolved: dict[str, str | None] = {}
-    wanted = [t for _, ev in events if (t := target_of(ev))]
-    resolved.update(objectives_of(conn, table, wanted))
+    """Insert the rows of a batch (ignoring redeliveries; `fresh`: the table
+    cannot hold them yet) and return them."""
+    in_batch = {ev.event_id for _, ev in events}
+    # References point backwards: targets outside the batch are already stored.
+    resolved = objectives_of(
+        conn, table, {t for _, ev in events if (t := target_of(ev)) not in in_batch and t}
+    )
     rows: list[dict[str, Any]] = []
     for pos, ev in events:
         target = target_of(ev)
@@ -85,17 +91,15 @@ def store_records(
                 "body": ev.body,
             }
         )
-    insert_ignore(conn, table, rows)
+    (insert_rows if fresh else insert_ignore)(conn, table, rows)
     return rows
 
 
 def objectives_of(conn: Connection, table: Table, event_ids: Iterable[str]) -> dict[str, str | None]:
-    ids = list(set(event_ids))
-    found: dict[str, str | None] = {}
-    for i in range(0, len(ids), _CHUNK):
-        q = select(table.c.event_id, table.c.objective_id).where(table.c.event_id.in_(ids[i : i + _CHUNK]))
-        found.update({r.event_id: r.objective_id for r in conn.execute(q)})
-    return found
+    rows = fetch_by_keys(
+        conn, table, ["event_id"], ((e,) for e in event_ids), columns=["event_id", "objective_id"]
+    )
+    return {r["event_id"]: r["objective_id"] for r in rows}
 
 
 def record_of_row(row: Row[Any] | dict[str, Any]) -> LearningRecord:
@@ -115,14 +119,11 @@ def records_for(
 ) -> dict[tuple[str, str], list[LearningRecord]]:
     """Every record bearing on each (student, objective) pair; with `before`,
     only those recorded at log positions below it."""
-    keys = sorted(set(pairs))
-    out: dict[tuple[str, str], list[LearningRecord]] = {k: [] for k in keys}
-    for i in range(0, len(keys), _CHUNK):
-        q = select(t).where(tuple_(t.c.student_id, t.c.objective_id).in_(keys[i : i + _CHUNK]))
-        if before is not None:
-            q = q.where(t.c.position < before)
-        for row in conn.execute(q):
-            out[(row.student_id, row.objective_id)].append(record_of_row(row))
+    keys = set(pairs)
+    out: dict[tuple[str, str], list[LearningRecord]] = {k: [] for k in sorted(keys)}
+    where: list[Condition] = [] if before is None else [("position", "<", before)]
+    for row in fetch_by_keys(conn, t, ["student_id", "objective_id"], keys, where):
+        out[(row["student_id"], row["objective_id"])].append(record_of_row(row))
     return out
 
 
