@@ -15,7 +15,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg.conninfo import conninfo_to_dict
@@ -23,6 +23,7 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from infra.settings import ConfigError, Settings
+from infra.transcoder import OrjsonTranscoder
 
 __all__ = ["IndexRow", "IntegrityError", "LedgerStore", "open_event_store"]
 
@@ -233,6 +234,13 @@ class LedgerStore(Application[UUID]):
     """The event store of Mastery Ledger (one application, one log)."""
 
     name = "MasteryLedger"
+
+    def construct_transcoder(self) -> Transcoder:
+        # The library's stored format (and its default transcodings), read and
+        # written with orjson: see infra/transcoder.py.
+        transcoder = OrjsonTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     @property
     def indexed(self) -> IndexedRecorder:
