@@ -19,7 +19,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from infra.readstore import forget_position, lock_positions, set_position, swap_tables, tracked_position
+from sqlalchemy import Engine, inspect
+
+from infra.readstore import (
+    forget_position,
+    lock_positions,
+    projection_tracking,
+    set_position,
+    swap_tables,
+    tracked_position,
+)
 from services.bootstrap import Ledger
 from services.projections.base import Projection
 from services.projections.runner import ProjectionRunner, dispatch
@@ -46,14 +55,19 @@ def select_projections(ledger: Ledger, names: Sequence[str]) -> list[Projection]
     return [known[n] for n in names] if names else list(known.values())
 
 
+SHADOW = "__r"  # fresh tables are named <table>__r<nanoseconds>
+
+
 def rebuild(ledger: Ledger, names: Sequence[str] = (), progress: Progress | None = None) -> RebuildReport:
+    """Rebuild the named projections (all by default). One rebuild at a time:
+    this one first drops what an interrupted one left behind."""
     live = select_projections(ledger, names)
-    suffix = f"__r{time.time_ns()}"
-    shadows = [p.shadow(suffix) for p in live]
     engine = ledger.engine
+    _drop_leftovers(engine, live)
+    suffix = f"{SHADOW}{time.time_ns()}"
+    shadows = [p.shadow(suffix) for p in live]
     for s in shadows:
         for t in s.tables:
-            t.drop(engine, checkfirst=True)
             t.create(engine)
     batch = ledger.settings.rebuild_batch_size
     runner = ProjectionRunner(ledger.store, engine, shadows, batch)
@@ -86,3 +100,18 @@ def rebuild(ledger: Ledger, names: Sequence[str] = (), progress: Progress | None
             set_position(conn, p.name, tracked_position(conn, s.name))
             forget_position(conn, s.name)
     return RebuildReport(tuple(p.name for p in live), done, time.perf_counter() - started)
+
+
+def _drop_leftovers(engine: Engine, live: Sequence[Projection]) -> None:
+    """Fresh tables and tracking rows of a rebuild that never reached its switch."""
+    prefixes = tuple(t.name + SHADOW for p in live for t in p.tables)
+    stale = [name for name in inspect(engine).get_table_names() if name.startswith(prefixes)]
+    with engine.begin() as conn:
+        for name in stale:
+            conn.exec_driver_sql(f"DROP TABLE {conn.dialect.identifier_preparer.quote(name)}")
+        for p in live:
+            conn.execute(
+                projection_tracking.delete().where(
+                    projection_tracking.c.projection.startswith(p.name + SHADOW)
+                )
+            )

@@ -6,8 +6,9 @@ import random
 import threading
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from infra.settings import Settings
 from services.bootstrap import Ledger, build_ledger
@@ -187,3 +188,27 @@ def test_rebuild_of_a_generated_district_equals_log_order_processing(settings: S
 def _rows(ledger: Ledger, sql: str) -> list[tuple[Any, ...]]:
     with ledger.engine.connect() as conn:
         return [tuple(r) for r in conn.exec_driver_sql(sql)]
+
+
+def test_an_interrupted_rebuild_leaves_nothing_behind_the_next_one(client: TestClient) -> None:
+    ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
+    position = _district(client, random.Random(7))
+    assert ledger.runner.wait_for(position, 10)
+    before = _snapshot(ledger)
+
+    def crash(done: int, head: int) -> None:
+        raise KeyboardInterrupt  # the operator's ^C, part-way
+
+    with pytest.raises(KeyboardInterrupt):
+        rebuild(ledger, progress=crash)
+    names = set(inspect(ledger.engine).get_table_names())
+    assert any("__r" in n for n in names), "the interrupted rebuild left its fresh tables"
+    assert _snapshot(ledger) == before, "serving tables untouched"
+
+    rebuild(ledger)
+    names = set(inspect(ledger.engine).get_table_names())
+    assert not any("__r" in n for n in names), sorted(names)
+    with ledger.engine.connect() as conn:
+        tracked = {r[0] for r in conn.exec_driver_sql("SELECT projection FROM projection_tracking")}
+    assert tracked == {"catalog", "mastery"}
+    assert _snapshot(ledger) == before
