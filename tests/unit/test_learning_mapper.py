@@ -1,0 +1,94 @@
+"""LearningEventMapper stores exactly what the library's mapper stores.
+
+For every learning event class and bodies with awkward values, the stored
+events it writes without building domain events equal those of
+`learning_event(...)` through `Mapper.to_stored_event`: same stream, version,
+topic and state bytes, with the store's transcoder and with the library's own,
+with and without a compressor. And the library reads them back as the events.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.compressor import ZlibCompressor
+from eventsourcing.persistence import JSONTranscoder, Mapper
+
+from domain.ids import learner_stream
+from domain.learner import LEARNING_EVENT_CLASSES, learning_event
+from infra.eventstore import LedgerStore
+from infra.learning_mapper import LearningEventMapper, NewLearningEvent
+
+RECORDED = datetime(2026, 9, 14, 14, 30, 0, 123456, tzinfo=UTC)
+BODIES: list[dict[str, Any]] = [
+    {},
+    {
+        "objective_id": "alg1.u2.o4",
+        "form": "A",
+        "evidence": "quiz",
+        "score": {"correct": 9, "total": 10},
+        "duration_seconds": 312.5,
+        "accommodations": {"extended_time_factor": 1.5},
+        "items": [{"n": 1, "ok": True, "note": None}, {"n": 2, "answer": "x = -3"}],
+        "notes": 'Zoë wrote "√2"\n\ttwice \U0001f600',
+    },
+    # Values orjson writes unlike stdlib json: the transcoder's fallback keeps them identical.
+    {"duration_seconds": 1e-05, "items": [{"big": 2**70, "inf": math.inf, "nan": math.nan, "tiny": -2.5e-7}]},
+    {
+        "results": [{"objective_id": "o1", "correct": 3, "total": 4}],
+        "nested": [[[{"deep": [1.0, 0.0, -0.0]}]]],
+    },
+]
+MOMENTS = [
+    datetime(2026, 9, 14, 9, 30, tzinfo=timezone(timedelta(hours=-5))),
+    datetime(2026, 6, 7, 7, 56, 52, 800000, tzinfo=UTC),
+]
+
+
+def mappers() -> list[Mapper[UUID]]:
+    library = JSONTranscoder()
+    LedgerStore().register_transcodings(library)
+    store = LedgerStore().mapper  # the store's own: OrjsonTranscoder
+    return [
+        store,
+        Mapper(transcoder=library),
+        Mapper(transcoder=store.transcoder, compressor=ZlibCompressor()),
+    ]
+
+
+@pytest.mark.parametrize("mapper", mappers(), ids=["store", "library-transcoder", "compressed"])
+@pytest.mark.parametrize("record_type", sorted(LEARNING_EVENT_CLASSES))
+def test_stored_events_equal_the_library_mappers(mapper: Mapper[UUID], record_type: str) -> None:
+    ours = LearningEventMapper(mapper)
+    new: list[NewLearningEvent] = []
+    expected = []
+    for i, (body, occurred) in enumerate((b, m) for b in BODIES for m in MOMENTS):
+        student = f"s-{i % 3}"
+        event_id = f"00000000-0000-4000-8000-{i:012d}"
+        new.append((record_type, learner_stream(student), 2 + i, student, event_id, occurred, body))
+        expected.append(
+            learning_event(
+                record_type,
+                student_id=student,
+                version=2 + i,
+                recorded_at=RECORDED,
+                event_id=event_id,
+                occurred_at=occurred,
+                recorded_by="teacher:Ms Rivera",
+                request_id="req-1",
+                body=body,
+            )
+        )
+    stored = ours.stored_events(
+        new, recorded_at=RECORDED, recorded_by="teacher:Ms Rivera", request_id="req-1"
+    )
+    assert stored == [mapper.to_stored_event(e) for e in expected]
+    # And the library reads them back as the events (NaN aside, which equals nothing).
+    for got, want in zip(stored, expected, strict=True):
+        back = mapper.to_domain_event(got)
+        assert type(back) is type(want)
+        assert repr(back) == repr(want)
