@@ -8,9 +8,10 @@ cached entries are stale, so every process sees a new rule version at once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from domain.ids import objective_stream
 from domain.objective import Objective
@@ -65,11 +66,17 @@ class Catalog:
         ids = sorted(set(objective_ids))
         if not ids:
             return {}
-        streams = {objective_stream(i): i for i in ids}
-        heads = self.store.indexed.select_heads(list(streams))
+        return self.at_heads(ids, self.store.indexed.select_heads([objective_stream(i) for i in ids]))
+
+    def at_heads(self, objective_ids: Iterable[str], heads: Mapping[UUID, int]) -> dict[str, ObjectiveView]:
+        """The views of these objectives at the head versions the caller has just read
+        (objectives without a head do not exist and are left out)."""
         found: dict[str, ObjectiveView] = {}
-        for stream, head in heads.items():
-            oid = streams[stream]
+        for oid in objective_ids:
+            stream = objective_stream(oid)
+            head = heads.get(stream)
+            if head is None:
+                continue
             with self._lock:
                 cached = self._cache.get(oid)
             if cached is None or cached.stream_version != head:

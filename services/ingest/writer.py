@@ -1,11 +1,17 @@
 """Append a batch of learning events: validate against the store, then append
 at each student's head version, atomically.
 
-Nothing here loads a student's history: one query reads the head version of
-every stream in the batch (which also proves each student is rostered), one
-reads the event index for duplicates and references. The (stream, version)
-and event-id uniqueness of the store guard against concurrent writers; on a
-conflict the whole batch is checked again and retried.
+Nothing here loads a student's history: one round trip reads the head version
+of every stream in the batch (which also proves each student is rostered and
+each objective exists) and the event index rows of the events it references.
+The (stream, version) and event-id uniqueness of the store guard against
+concurrent writers; on a conflict the whole batch is checked again and retried.
+
+The first attempt assumes the batch's event ids are new and does not look
+them up: the event index's primary key refuses an id already stored, and
+then the batch is checked in full (duplicates, 409s) and retried. A batch
+the first check finds anything wrong with is checked in full before it is
+answered, so the answer is always the full check's.
 """
 
 from __future__ import annotations
@@ -19,11 +25,11 @@ from uuid import UUID
 
 import orjson
 
-from domain.ids import learner_stream
-from domain.learner import Learner, learning_event
+from domain.ids import learner_stream, objective_stream
 from domain.rules.model import Rubric
 from infra.eventstore import IndexRow, IntegrityError, LedgerStore
-from services.catalog import Catalog
+from infra.learning_mapper import LearningEventMapper, NewLearningEvent
+from services.catalog import Catalog, ObjectiveView
 from services.errors import Conflict, InvalidInput, error
 from services.ingest.schemas import (
     AttemptIn,
@@ -58,9 +64,11 @@ class Checked:
     now: datetime
 
 
-def body_hash(event: EventIn) -> str:
-    canonical = orjson.dumps(event.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(canonical).hexdigest()
+def _canonical(event: EventIn) -> tuple[dict[str, Any], str]:
+    """The event as JSON values, and its body hash: SHA-256 of that JSON with
+    sorted keys, so the same event sent again hashes alike whatever its key order."""
+    dumped = event.model_dump(mode="json")
+    return dumped, hashlib.sha256(orjson.dumps(dumped, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _body(event: EventIn) -> dict[str, Any]:
@@ -68,6 +76,7 @@ def _body(event: EventIn) -> dict[str, Any]:
 
 
 def _reference(event: EventIn) -> tuple[str, UUID] | None:
+    """The field naming an earlier event, and that event's id."""
     if isinstance(event, RetakeIn):
         return "retake_of", event.retake_of
     if isinstance(event, ReflectionIn):
@@ -77,24 +86,40 @@ def _reference(event: EventIn) -> tuple[str, UUID] | None:
     return None
 
 
+def _objective_ids(event: EventIn) -> list[str]:
+    if isinstance(event, (AttemptIn, OverrideIn)):
+        return [event.objective_id]
+    if isinstance(event, BenchmarkIn):
+        return [r.objective_id for r in event.results]
+    return []
+
+
 class EventWriter:
     def __init__(self, store: LedgerStore, catalog: Catalog) -> None:
         self.store = store
         self.catalog = catalog
+        self.mapper = LearningEventMapper(store.mapper)
 
     def write(self, events: Sequence[EventIn], recorded_by: str, request_id: str) -> BatchResult:
+        assume_new = True
         for attempt in range(_RETRIES):
             try:
-                return self._write_once(events, recorded_by, request_id)
+                return self._write_once(events, recorded_by, request_id, assume_new)
             except IntegrityError:
-                # Another writer appended to one of these streams, or stored one of
-                # these event ids, between our check and our append. Check again.
+                # One of these event ids is stored after all, or another writer appended
+                # to one of these streams or stored one of these ids since the check:
+                # check again, in full.
+                assume_new = False
                 if attempt == _RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
 
-    def _write_once(self, events: Sequence[EventIn], recorded_by: str, request_id: str) -> BatchResult:
-        checked = self.check(events)
+    def _write_once(
+        self, events: Sequence[EventIn], recorded_by: str, request_id: str, assume_new: bool
+    ) -> BatchResult:
+        checked = self.check(events, assume_new=assume_new)
+        if assume_new and (checked.errors or checked.conflicts):
+            checked = self.check(events)  # answer as the full check does
         if checked.errors:
             raise InvalidInput(
                 f"{len(checked.errors)} problem(s) in the batch; nothing was stored", checked.errors
@@ -107,29 +132,29 @@ class EventWriter:
         stored = len(checked.new)
         return BatchResult(stored, len(events) - stored, position, checked.outcome)
 
-    def check(self, events: Sequence[EventIn], indices: Sequence[int] | None = None) -> Checked:
+    def check(
+        self, events: Sequence[EventIn], indices: Sequence[int] | None = None, *, assume_new: bool = False
+    ) -> Checked:
         """Check a batch against the store without writing. `indices` are the
-        events' places in the request when some were already refused by the schema."""
+        events' places in the request when some were already refused by the schema.
+        With `assume_new`, the events' own ids are not looked up in the store."""
         now = datetime.now(UTC)
+        latest = now + FUTURE_TOLERANCE
         places = list(indices) if indices is not None else list(range(len(events)))
-        hashes = [body_hash(e) for e in events]
-        ids = [str(e.event_id) for e in events]
-        refs = {str(r[1]) for e in events if (r := _reference(e))}
-        index = self.store.indexed.select_index(sorted(set(ids) | refs))
-        students = {e.student_id for e in events}
-        heads = self.store.indexed.select_heads([learner_stream(s) for s in students])
-        objective_ids = {
-            oid
-            for e in events
-            for oid in (
-                [e.objective_id]
-                if isinstance(e, (AttemptIn, OverrideIn))
-                else [r.objective_id for r in e.results]
-                if isinstance(e, BenchmarkIn)
-                else []
-            )
-        }
-        objectives = self.catalog.get_many(objective_ids)
+        canonical = [_canonical(e) for e in events]
+        refs = [_reference(e) for e in events]
+        # Strings from the canonical dump: UUID.__str__ is slow Python.
+        ids: list[str] = [c["event_id"] for c, _ in canonical]
+        targets = [c[r[0]] if r is not None else None for (c, _), r in zip(canonical, refs, strict=True)]
+        lookups = {t for t in targets if t is not None}
+        if not assume_new:
+            lookups.update(ids)
+        objective_ids = {oid for e in events for oid in _objective_ids(e)}
+        student_streams = {s: learner_stream(s) for s in {e.student_id for e in events}}
+        streams = [*student_streams.values(), *(objective_stream(o) for o in objective_ids)]
+        heads, index = self.store.indexed.select_for_batch(streams, sorted(lookups))
+        rostered = {s for s, stream in student_streams.items() if stream in heads}
+        objectives = self.catalog.at_heads(objective_ids, heads)
 
         errors: list[dict[str, Any]] = []
         conflicts: list[dict[str, Any]] = []
@@ -138,32 +163,40 @@ class EventWriter:
         outcome: list[tuple[str, str]] = []
         new: list[tuple[EventIn, IndexRow]] = []
 
-        for i, event, digest, eid in zip(places, events, hashes, ids, strict=True):
-            loc: list[str | int] = ["body", "events", i]
+        for i, event, eid, (_, digest), ref, tid in zip(
+            places, events, ids, canonical, refs, targets, strict=True
+        ):
             prior = index.get(eid) or batch.get(eid)
             if prior is not None:
                 if prior.body_hash == digest:
                     outcome.append((eid, "duplicate"))
                 else:
                     conflicts.append(
-                        error([*loc, "event_id"], f"event_id {eid} was already used with a different body")
+                        error(
+                            ["body", "events", i, "event_id"],
+                            f"event_id {eid} was already used with a different body",
+                        )
                     )
                 continue
             before = len(errors)
-            if learner_stream(event.student_id) not in heads:
-                errors.append(error([*loc, "student_id"], f"unknown student {event.student_id!r}"))
-            if event.occurred_at > now + FUTURE_TOLERANCE:
+            if event.student_id not in rostered:
                 errors.append(
-                    error([*loc, "occurred_at"], "occurred_at is more than 5 minutes in the future")
+                    error(["body", "events", i, "student_id"], f"unknown student {event.student_id!r}")
                 )
-            objective_id = self._check_objectives(event, objectives, loc, errors)
-            ref = _reference(event)
-            if ref is not None:
-                field, target_id = ref
-                target = index.get(str(target_id)) or batch.get(str(target_id))
+            if event.occurred_at > latest:
+                errors.append(
+                    error(
+                        ["body", "events", i, "occurred_at"],
+                        "occurred_at is more than 5 minutes in the future",
+                    )
+                )
+            objective_id = self._check_objectives(event, objectives, i, errors)
+            if ref is not None and tid is not None:
+                field = ref[0]
+                target = index.get(tid) or batch.get(tid)
                 problem = self._check_reference(event, field, target)
                 if problem:
-                    errors.append(error([*loc, field], problem))
+                    errors.append(error(["body", "events", i, field], problem))
                 elif target is not None and objective_id is None:
                     objective_id = target.objective_id
             if len(errors) > before:
@@ -174,32 +207,37 @@ class EventWriter:
             outcome.append((eid, "stored"))
         return Checked(errors, conflicts, new, outcome, heads, now)
 
+    @staticmethod
     def _check_objectives(
-        self, event: EventIn, objectives: dict[str, Any], loc: list[str | int], errors: list[dict[str, Any]]
+        event: EventIn, objectives: dict[str, ObjectiveView], i: int, errors: list[dict[str, Any]]
     ) -> str | None:
         if isinstance(event, BenchmarkIn):
             for j, r in enumerate(event.results):
                 if r.objective_id not in objectives:
                     errors.append(
-                        error([*loc, "results", j, "objective_id"], f"unknown objective {r.objective_id!r}")
+                        error(
+                            ["body", "events", i, "results", j, "objective_id"],
+                            f"unknown objective {r.objective_id!r}",
+                        )
                     )
             return None
         if not isinstance(event, (AttemptIn, OverrideIn)):
             return None
         view = objectives.get(event.objective_id)
         if view is None:
-            errors.append(error([*loc, "objective_id"], f"unknown objective {event.objective_id!r}"))
+            errors.append(
+                error(["body", "events", i, "objective_id"], f"unknown objective {event.objective_id!r}")
+            )
             return None
         if isinstance(event, AttemptIn) and event.score.rubric_level is not None:
+            loc: list[str | int] = ["body", "events", i, "score", "rubric_level"]
             rule = view.current_rule.threshold
             if not isinstance(rule, Rubric):
-                errors.append(
-                    error([*loc, "score", "rubric_level"], "this objective's rule has no rubric levels")
-                )
+                errors.append(error(loc, "this objective's rule has no rubric levels"))
             elif event.score.rubric_level not in rule.levels:
                 errors.append(
                     error(
-                        [*loc, "score", "rubric_level"],
+                        loc,
                         f"{event.score.rubric_level!r} is not one of the rule's levels: "
                         + ", ".join(rule.levels),
                     )
@@ -227,23 +265,14 @@ class EventWriter:
     ) -> int:
         if not new:
             return self.store.head_position()
-        versions = dict(heads)
-        domain_events: list[Learner.LearningEvent] = []
-        for event, _row in new:
-            stream = learner_stream(event.student_id)
-            versions[stream] += 1
-            domain_events.append(
-                learning_event(
-                    event.type,
-                    student_id=event.student_id,
-                    version=versions[stream],
-                    recorded_at=now,
-                    event_id=str(event.event_id),
-                    occurred_at=event.occurred_at,
-                    recorded_by=recorded_by,
-                    request_id=request_id,
-                    body=_body(event),
-                )
-            )
-        recordings = self.store.events.put(domain_events, index_rows=[row for _, row in new])
-        return max(r.notification.id for r in recordings)
+        versions: dict[str, int] = {}
+        rows: list[NewLearningEvent] = []
+        for event, row in new:
+            student = event.student_id
+            stream = learner_stream(student)
+            version = versions[student] = versions.get(student, heads[stream]) + 1
+            rows.append((event.type, stream, version, student, row.event_id, event.occurred_at, _body(event)))
+        stored = self.mapper.stored_events(
+            rows, recorded_at=now, recorded_by=recorded_by, request_id=request_id
+        )
+        return self.store.indexed.append_batch(stored, [row for _, row in new])
