@@ -10,9 +10,10 @@ from fastapi import FastAPI
 from infra.settings import Settings
 from services.bootstrap import Ledger, build_ledger
 from services.export.api import router as export_router
-from services.http import install_error_handlers
+from services.http import document_request_bodies, install_error_handlers
 from services.ingest.api import events_follow_up
 from services.ingest.api import router as ingest_router
+from services.ingest.schemas import EventBatchIn
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
@@ -40,6 +41,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
     if role in ("all", "ingest"):
         app.include_router(ingest_router)
         app.state.schema_follow_up = {"/v1/events": events_follow_up}
+        document_request_bodies(app, [EventBatchIn])
     if role in ("all", "query"):
         app.include_router(query_router)
         app.include_router(classes_router)
