@@ -19,9 +19,17 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    Notification,
+    OperationalError,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.utils import retry
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
@@ -203,11 +211,15 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
         )
 
     def select_heads(self, stream_ids: Sequence[UUID]) -> dict[UUID, int]:
-        return self.select_for_batch(stream_ids, ())[0]
+        heads: dict[UUID, int] = self.select_for_batch(stream_ids, ())[0]
+        return heads
 
     def select_index(self, event_ids: Sequence[str]) -> dict[str, IndexRow]:
-        return self.select_for_batch((), event_ids)[1]
+        index: dict[str, IndexRow] = self.select_for_batch((), event_ids)[1]
+        return index
 
+    # Retried on a lost connection, as the library's own reads and inserts are.
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_for_batch(
         self, stream_ids: Sequence[UUID], event_ids: Sequence[str]
     ) -> tuple[dict[UUID, int], dict[str, IndexRow]]:
@@ -230,6 +242,7 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
                 {row[0]: IndexRow(*row) for row in index.fetchall()} if event_ids else {},
             )
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def append_batch(self, stored_events: Sequence[StoredEvent], index_rows: Sequence[IndexRow]) -> int:
         """Store learning events and their index rows in one transaction; the log position after them.
 
