@@ -16,12 +16,12 @@ results differ; the tests compare every learning event class.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
 from domain.learner import LEARNING_EVENT_CLASSES, learning_event
@@ -49,7 +49,7 @@ class LearningEventMapper:
         recorded_by: str,
         request_id: str,
     ) -> list[StoredEvent]:
-        wrap = self.transcoder._encode_obj  # the library encoder's `default`
+        wrap = self._wrap_datetime()
         encode = self.transcoder.encode
         compressor, cipher = self.mapper.compressor, self.mapper.cipher
         topics = self.topics
@@ -75,6 +75,15 @@ class LearningEventMapper:
                 state = cipher.encrypt(state)
             out.append(StoredEvent(stream, version, topics[record_type], state))
         return out
+
+    def _wrap_datetime(self) -> Callable[[datetime], dict[str, Any]]:
+        """What the library's JSON encoder turns a datetime into: its `default`
+        (`_encode_obj`); for the library's own DatetimeAsISO, that inlined."""
+        transcoding = self.transcoder.types.get(datetime)
+        if type(transcoding) is DatetimeAsISO:
+            name = transcoding.name
+            return lambda dt: {"_type_": name, "_data_": dt.isoformat()}
+        return self.transcoder._encode_obj
 
     def _check_against_library(self) -> None:
         now = datetime.now(UTC)
