@@ -64,15 +64,25 @@ class Checked:
     now: datetime
 
 
+# The models' own serializers, called directly: model_dump is a Python wrapper
+# around them that cost ~0.4 us of each of the two dumps per event.
+
+
 def _canonical(event: EventIn) -> tuple[dict[str, Any], str]:
-    """The event as JSON values, and its body hash: SHA-256 of that JSON with
-    sorted keys, so the same event sent again hashes alike whatever its key order."""
-    dumped = event.model_dump(mode="json")
+    """The event as JSON values (model_dump(mode="json")), and its body hash:
+    SHA-256 of that JSON with sorted keys, so the same event sent again hashes
+    alike whatever its key order."""
+    dumped: dict[str, Any] = event.__pydantic_serializer__.to_python(event, mode="json")
     return dumped, hashlib.sha256(orjson.dumps(dumped, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _body(event: EventIn) -> dict[str, Any]:
-    return event.model_dump(mode="json", exclude=_COMMON, exclude_none=True)
+    """What is stored of the event besides the common fields: model_dump(mode="json",
+    exclude=_COMMON, exclude_none=True)."""
+    body: dict[str, Any] = event.__pydantic_serializer__.to_python(
+        event, mode="json", exclude=_COMMON, exclude_none=True
+    )
+    return body
 
 
 def _reference(event: EventIn) -> tuple[str, UUID] | None:
