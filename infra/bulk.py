@@ -81,9 +81,7 @@ def _bulk(
     cursor = conn.connection.cursor()
     try:
         if conn.dialect.name == "postgresql" and conflict is None:
-            with cursor.copy(
-                f"COPY {q(table.name)} ({names}) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
+            with cursor.copy(f"COPY {q(table.name)} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types([_pg_type(c, copy=True) for c in columns])
                 for row in zip(*(_pg_array(c, v) for c, v in zip(columns, values, strict=True)), strict=True):
                     copy.write_row(row)
