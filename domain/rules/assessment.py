@@ -64,11 +64,28 @@ def time_allowed(evidence: Evidence, rule: Rule) -> float | None:
     return rule.time_limit_seconds * max(evidence.extended_time_factor, 1.0)
 
 
-def assess(evidence: Evidence, rule: Rule) -> Assessment:
-    eid = evidence.meta.event_id
-    allowed = time_allowed(evidence, rule)
+def _over_time(evidence: Evidence, allowed: float | None) -> bool:
     duration = evidence.duration_seconds
-    if allowed is not None and duration is not None and duration > allowed:
+    return allowed is not None and duration is not None and duration > allowed
+
+
+def verdict_of(evidence: Evidence, rule: Rule) -> tuple[bool, float | None]:
+    """`(meets, value)` of `assess` without the sentence: what a verdict needs.
+    The audit replay judges thousands of pieces and never shows a reason."""
+    if _over_time(evidence, time_allowed(evidence, rule)):
+        return False, 0.0
+    value = normalised_score(evidence.score, rule)
+    if value is None:
+        return False, None
+    return meets_threshold(evidence.score, value, rule), value
+
+
+def assess(evidence: Evidence, rule: Rule) -> Assessment:
+    """The verdict of `verdict_of`, with the reason `explain` shows."""
+    eid = evidence.meta.event_id
+    meets, value = verdict_of(evidence, rule)
+    allowed = time_allowed(evidence, rule)
+    if _over_time(evidence, allowed):
         with_acc = (
             f" (the {rule.time_limit_seconds} s limit × {evidence.extended_time_factor:g} extended time)"
             if evidence.extended_time_factor > 1
@@ -76,21 +93,20 @@ def assess(evidence: Evidence, rule: Rule) -> Assessment:
         )
         return Assessment(
             eid,
-            meets=False,
-            value=0.0,
+            meets=meets,
+            value=value,
             over_time=True,
-            reason=f"took {duration:g} s, over the {allowed:g} s allowed{with_acc}; counts as a miss",
+            reason=f"took {evidence.duration_seconds:g} s, over the {allowed:g} s allowed{with_acc}; "
+            "counts as a miss",
         )
-    value = normalised_score(evidence.score, rule)
     if value is None:
         return Assessment(
             eid,
-            meets=False,
+            meets=meets,
             value=None,
             over_time=False,
             reason=f"score {evidence.score.describe()} cannot be read under this rule's threshold",
         )
-    meets = meets_threshold(evidence.score, value, rule)
     needed = rule.describe_threshold()
     reason = (
         f"score {evidence.score.describe()} meets {needed}"

@@ -104,11 +104,43 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
+# The arithmetic of the averaging methods and BKT, shared with the audit
+# replay's running tally (domain/rules/timeline.py) so the two cannot differ
+# in a single bit: a borderline verdict must come out the same both ways.
+
+
+def reaches(value: float, need: float) -> bool:
+    return value + _EPS >= need
+
+
+def average_value(values: Sequence[float]) -> float:
+    return _mean(values)
+
+
+def decaying_value(values: Sequence[float], calc: DecayingAverage) -> float:
+    if len(values) == 1:
+        return values[0]
+    return calc.weight * values[-1] + (1 - calc.weight) * _mean(values[:-1])
+
+
+def bkt_step(p: float, right: bool, calc: Bkt) -> float:
+    """P(known) after one more observation: Bayes' rule on the answer, then
+    the chance of learning between opportunities."""
+    if right:
+        num = p * (1 - calc.slip)
+        den = num + (1 - p) * calc.guess
+    else:
+        num = p * calc.slip
+        den = num + (1 - p) * (1 - calc.guess)
+    posterior = num / den if den > 0 else p
+    return posterior + (1 - posterior) * calc.learn
+
+
 def average(items: Assessed, rule: Rule) -> Verdict:
     values = [a.value or 0.0 for _, a in items]
-    mean = _mean(values)
+    mean = average_value(values)
     need = threshold_value(rule)
-    ok = mean + _EPS >= need
+    ok = reaches(mean, need)
     ev = items[-1][0]
     word = "meets" if ok else "is below"
     return Verdict(
@@ -121,40 +153,31 @@ def average(items: Assessed, rule: Rule) -> Verdict:
 
 def decaying_average(items: Assessed, rule: Rule, calc: DecayingAverage) -> Verdict:
     values = [a.value or 0.0 for _, a in items]
+    value = decaying_value(values, calc)
     if len(values) == 1:
-        value = values[0]
         how = f"the only score, {value:.3f}"
     else:
-        value = calc.weight * values[-1] + (1 - calc.weight) * _mean(values[:-1])
         how = (
             f"{calc.weight:g} × latest {values[-1]:.3f} + {1 - calc.weight:g} × "
             f"mean of earlier {_mean(values[:-1]):.3f} = {value:.3f}"
         )
     need = threshold_value(rule)
-    ok = value + _EPS >= need
+    ok = reaches(value, need)
     word = "meets" if ok else "is below"
     return Verdict(ok, value, items[-1][0], f"The decaying average is {how}, which {word} {need:.3f}.")
 
 
 def bkt_probability(observations: Sequence[bool], calc: Bkt) -> float:
-    """P(known) after each observation: Bayes' rule on the answer, then the
-    chance of learning between opportunities."""
+    """P(known) after each observation, one `bkt_step` at a time from the prior."""
     p = calc.prior
     for right in observations:
-        if right:
-            num = p * (1 - calc.slip)
-            den = num + (1 - p) * calc.guess
-        else:
-            num = p * calc.slip
-            den = num + (1 - p) * (1 - calc.guess)
-        posterior = num / den if den > 0 else p
-        p = posterior + (1 - posterior) * calc.learn
+        p = bkt_step(p, right, calc)
     return p
 
 
 def bkt(items: Assessed, rule: Rule, calc: Bkt) -> Verdict:
     p = bkt_probability([a.meets for _, a in items], calc)
-    ok = p + _EPS >= calc.mastery_probability
+    ok = reaches(p, calc.mastery_probability)
     word = "reaches" if ok else "is below"
     return Verdict(
         ok,
