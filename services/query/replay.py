@@ -7,6 +7,7 @@ was recorded, by whom and when, whatever state the projections are in.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,8 @@ from domain.ids import learner_stream
 from domain.learner import Learner
 from domain.records import Benchmark, LearningRecord, Void, objectives_touched
 from domain.rules.benchmark import with_benchmarks
-from domain.rules.status import Status, compute_status, visible, voided_ids
+from domain.rules.status import RuleVersion, Status, compute_status, visible, voided_ids
+from domain.rules.timeline import StatusTimeline
 from infra.eventstore import LedgerStore
 from services.catalog import Catalog
 
@@ -32,11 +34,17 @@ def student_exists(store: LedgerStore, student_id: str) -> bool:
 
 
 def load_stream(store: LedgerStore, student_id: str) -> list[Replayed]:
+    return replayed(
+        ev for ev in store.events.get(learner_stream(student_id)) if isinstance(ev, Learner.LearningEvent)
+    )
+
+
+def replayed(events: Iterable[Learner.LearningEvent]) -> list[Replayed]:
+    """A student's learning events in recording order, each with its record and
+    the one objective it bears on (None for benchmarks, goals and what bears on them)."""
     out: list[Replayed] = []
     objective_of: dict[str, str] = {}
-    for ev in store.events.get(learner_stream(student_id)):
-        if not isinstance(ev, Learner.LearningEvent):
-            continue
+    for ev in events:
         rec = ev.to_record()
         touched = objectives_touched(rec, objective_of)
         oid = next(iter(touched)) if len(touched) == 1 and not isinstance(rec, Benchmark) else None
@@ -44,6 +52,49 @@ def load_stream(store: LedgerStore, student_id: str) -> list[Replayed]:
             objective_of[ev.event_id] = oid
         out.append(Replayed(ev, rec, oid))
     return out
+
+
+def audit_trail(
+    stream: Sequence[Replayed],
+    versions_of: Mapping[str, Sequence[RuleVersion]],
+    as_of: datetime | None,
+    known_at: datetime | None,
+) -> list[dict[str, Any]]:
+    """The history's rows: every event cut by `as_of` and `known_at`, in
+    occurred_at order (ties by recording), with the status of its objective
+    right after it, judged by the rule in force when it occurred.
+    `versions_of` holds each objective's rule versions as known at `known_at`;
+    an objective missing from it has no status."""
+    shown = visible([r.record for r in stream], as_of, known_at)
+    shown_ids = {r.meta.event_id for r in shown}
+    voided = voided_ids(shown)
+    entries = sorted(
+        (r for r in stream if r.record.meta.event_id in shown_ids), key=lambda r: r.record.meta.order
+    )
+    # One running timeline per objective: each event costs O(1), not a
+    # compute_status over every earlier record of its objective.
+    timelines: dict[str, StatusTimeline] = {
+        oid: StatusTimeline(oid, versions) for oid, versions in versions_of.items()
+    }
+    rows = []
+    for entry in entries:
+        timeline = timelines.get(entry.objective_id) if entry.objective_id else None
+        ev = entry.event
+        rows.append(
+            {
+                "event_id": ev.event_id,
+                "type": ev.record_type,
+                "objective_id": entry.objective_id,
+                "occurred_at": ev.occurred_at,
+                "recorded_at": ev.timestamp,
+                "recorded_by": ev.recorded_by,
+                "request_id": ev.request_id,
+                "payload": ev.body,
+                "voided": ev.event_id in voided,
+                "status_after": timeline.add(entry.record) if timeline is not None else None,
+            }
+        )
+    return rows
 
 
 class Replayer:
@@ -107,41 +158,6 @@ class Replayer:
         """Every learning event in occurred_at order, with the status of its
         objective right after it (computed from what occurred up to it)."""
         stream = load_stream(self.store, student_id)
-        shown = visible([r.record for r in stream], as_of, known_at)
-        shown_ids = {r.meta.event_id for r in shown}
-        voided = voided_ids(shown)
-        entries = sorted(
-            (r for r in stream if r.record.meta.event_id in shown_ids), key=lambda r: r.record.meta.order
-        )
-        views = self.catalog.get_many({r.objective_id for r in entries if r.objective_id})
-        by_objective: dict[str, list[LearningRecord]] = {}
-        memo: dict[tuple[int, str], Any] = {}  # each piece judged once per rule version
-        rows = []
-        for entry in entries:
-            rec = entry.record
-            status_after = None
-            if entry.objective_id:
-                prior = by_objective.setdefault(entry.objective_id, [])
-                prior.append(rec)
-                view = views.get(entry.objective_id)
-                if view is not None:
-                    versions = view.versions_known_at(known_at)
-                    status_after = compute_status(
-                        entry.objective_id, versions, prior, rec.meta.occurred_at, memo=memo
-                    ).status
-            ev = entry.event
-            rows.append(
-                {
-                    "event_id": ev.event_id,
-                    "type": ev.record_type,
-                    "objective_id": entry.objective_id,
-                    "occurred_at": ev.occurred_at,
-                    "recorded_at": ev.timestamp,
-                    "recorded_by": ev.recorded_by,
-                    "request_id": ev.request_id,
-                    "payload": ev.body,
-                    "voided": ev.event_id in voided,
-                    "status_after": status_after,
-                }
-            )
-        return rows
+        views = self.catalog.get_many({r.objective_id for r in stream if r.objective_id})
+        versions_of = {oid: view.versions_known_at(known_at) for oid, view in views.items()}
+        return audit_trail(stream, versions_of, as_of, known_at)
