@@ -206,14 +206,20 @@ def objectives_touched(record: LearningRecord, objective_of: Mapping[str, str]) 
     `objective_of` maps earlier event ids of the same student to their
     objective (needed for reflections and voids, which name an event).
     """
-    if isinstance(record, (Evidence, Override)):
-        return {record.objective_id}
-    if isinstance(record, Reflection):
-        oid = objective_of.get(record.on_event)
-        return {oid} if oid else set()
-    if isinstance(record, Void):
-        oid = objective_of.get(record.target_event_id)
-        return {oid} if oid else set()
     if isinstance(record, Benchmark):
         return {r.objective_id for r in record.results}
-    return set()
+    oid = sole_objective(record, objective_of)
+    return {oid} if oid else set()
+
+
+def sole_objective(record: LearningRecord, objective_of: Mapping[str, str]) -> str | None:
+    """The one objective a record bears on: its own, or that of the event it
+    reflects on or voids (see `objectives_touched`); None for a benchmark
+    (several objectives), a goal, or a reference to neither."""
+    if isinstance(record, (Evidence, Override)):
+        return record.objective_id
+    if isinstance(record, Reflection):
+        return objective_of.get(record.on_event)
+    if isinstance(record, Void):
+        return objective_of.get(record.target_event_id)
+    return None

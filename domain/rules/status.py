@@ -65,24 +65,18 @@ def rule_in_force(versions: Sequence[RuleVersion], at: datetime) -> RuleVersion 
     """
     if not versions:
         return None
-    return in_force_of_ordered(ordered_versions(versions), at)
-
-
-def ordered_versions(versions: Iterable[RuleVersion]) -> tuple[RuleVersion, ...]:
-    """The versions in the order `rule_in_force` reads them."""
-    return tuple(sorted(versions, key=lambda v: (v.effective_from, v.version)))
-
-
-def in_force_of_ordered(ordered: Sequence[RuleVersion], at: datetime) -> RuleVersion | None:
-    """`rule_in_force` over versions already in `ordered_versions` order: a
-    caller asking about many times sorts them once."""
-    if not ordered:
-        return None
+    ordered = ordered_versions(versions)
     chosen = ordered[0]
     for v in ordered:
         if v.effective_from <= at:
             chosen = v
     return chosen
+
+
+def ordered_versions(versions: Iterable[RuleVersion]) -> tuple[RuleVersion, ...]:
+    """The versions in the order `rule_in_force` reads them: the one in force
+    at a time is the last of those effective by then, or the first."""
+    return tuple(sorted(versions, key=lambda v: (v.effective_from, v.version)))
 
 
 def voided_ids(records: Iterable[LearningRecord]) -> set[str]:

@@ -23,18 +23,16 @@ from domain.records import Evidence, LearningRecord, Override, Void
 from domain.rules.assessment import threshold_value, verdict_of
 from domain.rules.methods import average_value, bkt_step, decaying_value, reaches
 from domain.rules.model import Average, Bkt, DecayingAverage, Highest, Latest, NTimes, Rule
-from domain.rules.status import RuleVersion, StatusName, in_force_of_ordered, ordered_versions, voided_ids
+from domain.rules.status import RuleVersion, StatusName, ordered_versions, voided_ids
 
 
 class _Tally:
     """What one calculation method's verdict needs of the counted evidence so
-    far, fed in occurred order. Each subclass answers as `methods.decide` does."""
-
-    def __init__(self) -> None:
-        self.count = 0
+    far (at least one piece), fed in occurred order. Each subclass answers as
+    `methods.decide` does."""
 
     def add(self, evidence: Evidence, meets: bool, value: float | None) -> None:
-        self.count += 1
+        raise NotImplementedError
 
     def mastered(self) -> bool:
         raise NotImplementedError
@@ -42,11 +40,9 @@ class _Tally:
 
 class _Latest(_Tally):
     def __init__(self) -> None:
-        super().__init__()
         self._meets = False
 
     def add(self, evidence: Evidence, meets: bool, value: float | None) -> None:
-        super().add(evidence, meets, value)
         self._meets = meets
 
     def mastered(self) -> bool:
@@ -55,11 +51,9 @@ class _Latest(_Tally):
 
 class _Highest(_Tally):
     def __init__(self) -> None:
-        super().__init__()
         self._met = False
 
     def add(self, evidence: Evidence, meets: bool, value: float | None) -> None:
-        super().add(evidence, meets, value)
         self._met = self._met or meets
 
     def mastered(self) -> bool:
@@ -68,13 +62,11 @@ class _Highest(_Tally):
 
 class _NTimes(_Tally):
     def __init__(self, calc: NTimes) -> None:
-        super().__init__()
         self._calc = calc
         self._meeting = 0
         self._days: set[date] = set()
 
     def add(self, evidence: Evidence, meets: bool, value: float | None) -> None:
-        super().add(evidence, meets, value)
         if meets:
             # The local date in the classroom's own offset, as `n_times` reads it.
             self._days.add(evidence.meta.occurred_at.date())
@@ -89,12 +81,10 @@ class _Averaging(_Tally):
     """Average and decaying average: the values in order, summed as `decide` sums them."""
 
     def __init__(self, rule: Rule) -> None:
-        super().__init__()
         self._need = threshold_value(rule)
         self._values: list[float] = []
 
     def add(self, evidence: Evidence, meets: bool, value: float | None) -> None:
-        super().add(evidence, meets, value)
         self._values.append(value or 0.0)
 
 
@@ -114,12 +104,10 @@ class _DecayingAverage(_Averaging):
 
 class _Bkt(_Tally):
     def __init__(self, calc: Bkt) -> None:
-        super().__init__()
         self._calc = calc
         self._p = calc.prior
 
     def add(self, evidence: Evidence, meets: bool, value: float | None) -> None:
-        super().add(evidence, meets, value)
         self._p = bkt_step(self._p, meets, self._calc)
 
     def mastered(self) -> bool:
@@ -154,32 +142,42 @@ class StatusTimeline:
     def __init__(self, objective_id: str, versions: Sequence[RuleVersion]) -> None:
         self.objective_id = objective_id
         self._versions = ordered_versions(versions)
-        self._rv: RuleVersion | None = None
+        # Times only grow, so the version in force only moves forward through
+        # `_versions`: `_next` is the first one not yet in force.
+        self._rv: RuleVersion | None = self._versions[0] if self._versions else None
+        self._next = 1
         self._evidence: list[Evidence] = []
         self._overrides: list[Override] = []
         self._voids: list[Void] = []
         self._voided: set[str] = set()
         self._active: Override | None = None
-        self._tally: _Tally | None = None
+        self._tally: _Tally | None = _tally_for(self._rv.rule) if self._rv else None
+        self._counted = 0
         # Each piece judged once per rule version, however often it is recounted.
-        self._verdicts: dict[tuple[int, str], tuple[bool, float | None]] = {}
+        self._verdicts: dict[int, dict[str, tuple[bool, float | None]]] = {}
         self._last: tuple[datetime, int] | None = None
 
     def add(self, record: LearningRecord) -> StatusName:
-        order = record.meta.order
+        meta = record.meta
+        order = (meta.occurred_at, meta.seq)
         if self._last is not None and order < self._last:
-            raise ValueError(f"record {record.meta.event_id} added out of occurred_at order")
+            raise ValueError(f"record {meta.event_id} added out of occurred_at order")
         self._last = order
-        rv = in_force_of_ordered(self._versions, record.meta.occurred_at)
-        recount = rv is not self._rv
-        self._rv = rv
-        if isinstance(record, Evidence) and record.objective_id == self.objective_id:
-            self._evidence.append(record)
-            if not recount and self._tally is not None and record.meta.event_id not in self._voided:
-                self._count(self._tally, record)
-        elif isinstance(record, Override) and record.objective_id == self.objective_id:
-            self._overrides.append(record)
-            self._active = self._active_override()
+        recount = False
+        versions = self._versions
+        while self._next < len(versions) and versions[self._next].effective_from <= meta.occurred_at:
+            self._rv = versions[self._next]
+            self._next += 1
+            recount = True
+        if isinstance(record, Evidence):
+            if record.objective_id == self.objective_id:
+                self._evidence.append(record)
+                if not recount and self._tally is not None and meta.event_id not in self._voided:
+                    self._count(self._tally, record)
+        elif isinstance(record, Override):
+            if record.objective_id == self.objective_id:
+                self._overrides.append(record)
+                self._active = self._active_override()
         elif isinstance(record, Void):
             self._voids.append(record)
             voided = voided_ids(self._voids)
@@ -189,13 +187,13 @@ class StatusTimeline:
                 self._active = self._active_override()
                 recount = True
         if recount:
-            self._tally = self._recount()
+            self._recount()
         return self.status()
 
     def status(self) -> StatusName:
         if self._active is not None:
             return "mastered" if self._active.status == "mastered" else "in_progress"
-        if self._tally is None or not self._tally.count:
+        if self._tally is None or not self._counted:
             return "not_started"
         return "mastered" if self._tally.mastered() else "in_progress"
 
@@ -206,19 +204,22 @@ class StatusTimeline:
                 return o if o.status != "cleared" else None
         return None
 
-    def _recount(self) -> _Tally | None:
-        if self._rv is None:
-            return None
-        tally = _tally_for(self._rv.rule)
-        for e in self._evidence:
-            if e.meta.event_id not in self._voided:
-                self._count(tally, e)
-        return tally
+    def _recount(self) -> None:
+        self._counted = 0
+        self._tally = _tally_for(self._rv.rule) if self._rv else None
+        if self._tally is not None:
+            for e in self._evidence:
+                if e.meta.event_id not in self._voided:
+                    self._count(self._tally, e)
 
     def _count(self, tally: _Tally, e: Evidence) -> None:
-        assert self._rv is not None
-        key = (self._rv.version, e.meta.event_id)
-        verdict = self._verdicts.get(key)
+        rv = self._rv
+        assert rv is not None
+        verdicts = self._verdicts.get(rv.version)
+        if verdicts is None:
+            verdicts = self._verdicts[rv.version] = {}
+        verdict = verdicts.get(e.meta.event_id)
         if verdict is None:
-            verdict = self._verdicts[key] = verdict_of(e, self._rv.rule)
+            verdict = verdicts[e.meta.event_id] = verdict_of(e, rv.rule)
         tally.add(e, *verdict)
+        self._counted += 1

@@ -14,7 +14,7 @@ from typing import Any
 
 from domain.ids import learner_stream
 from domain.learner import Learner
-from domain.records import Benchmark, LearningRecord, Void, objectives_touched
+from domain.records import Benchmark, LearningRecord, Void, sole_objective
 from domain.rules.benchmark import with_benchmarks
 from domain.rules.status import RuleVersion, Status, compute_status, visible, voided_ids
 from domain.rules.timeline import StatusTimeline
@@ -22,7 +22,7 @@ from infra.eventstore import LedgerStore
 from services.catalog import Catalog
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Replayed:
     event: Learner.LearningEvent
     record: LearningRecord
@@ -46,8 +46,7 @@ def replayed(events: Iterable[Learner.LearningEvent]) -> list[Replayed]:
     objective_of: dict[str, str] = {}
     for ev in events:
         rec = ev.to_record()
-        touched = objectives_touched(rec, objective_of)
-        oid = next(iter(touched)) if len(touched) == 1 and not isinstance(rec, Benchmark) else None
+        oid = sole_objective(rec, objective_of)
         if oid:
             objective_of[ev.event_id] = oid
         out.append(Replayed(ev, rec, oid))
@@ -65,20 +64,21 @@ def audit_trail(
     right after it, judged by the rule in force when it occurred.
     `versions_of` holds each objective's rule versions as known at `known_at`;
     an objective missing from it has no status."""
-    shown = visible([r.record for r in stream], as_of, known_at)
-    shown_ids = {r.meta.event_id for r in shown}
-    voided = voided_ids(shown)
-    entries = sorted(
-        (r for r in stream if r.record.meta.event_id in shown_ids), key=lambda r: r.record.meta.order
-    )
+    if as_of is None and known_at is None:
+        entries = list(stream)
+    else:
+        shown_ids = {r.meta.event_id for r in visible([r.record for r in stream], as_of, known_at)}
+        entries = [r for r in stream if r.record.meta.event_id in shown_ids]
+    voided = voided_ids(r.record for r in entries)
+    entries.sort(key=_occurred_order)
     # One running timeline per objective: each event costs O(1), not a
     # compute_status over every earlier record of its objective.
-    timelines: dict[str, StatusTimeline] = {
+    timelines: dict[str | None, StatusTimeline] = {
         oid: StatusTimeline(oid, versions) for oid, versions in versions_of.items()
     }
     rows = []
     for entry in entries:
-        timeline = timelines.get(entry.objective_id) if entry.objective_id else None
+        timeline = timelines.get(entry.objective_id)
         ev = entry.event
         rows.append(
             {
@@ -95,6 +95,10 @@ def audit_trail(
             }
         )
     return rows
+
+
+def _occurred_order(r: Replayed) -> tuple[datetime, int]:
+    return r.record.meta.order
 
 
 class Replayer:
