@@ -140,6 +140,34 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         assert ids
         return max(ids)
 
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        if gt is not None or lte is not None or desc or limit is not None:
+            return super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        # A whole stream (an audit replay reads 5,000 events through here): the
+        # columns needed and one UUID for every row, where the library's query
+        # reads every column and parses the stream id again for each row.
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_version, topic, state FROM {self.events_table_name} "
+                "WHERE originator_id = ? ORDER BY originator_version",
+                [originator_id.hex if isinstance(originator_id, UUID) else originator_id],
+            )
+            rows = c.fetchall()
+        if not rows:
+            return []
+        stream = (
+            originator_id if isinstance(originator_id, UUID) else self.convert_originator_id(originator_id)
+        )
+        return [StoredEvent(stream, v, topic, state) for v, topic, state in rows]
+
 
 class IndexedPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -166,6 +194,10 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(Identifier(self.datastore.schema, self.events_table_name))
+        self._select_stream = SQL(
+            "SELECT originator_version, topic, state FROM {} WHERE originator_id = %s "
+            "ORDER BY originator_version"
+        ).format(events_table)
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} (event_id text PRIMARY KEY, student_id text NOT NULL, "
@@ -292,6 +324,36 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
                 Notification(id=nid, originator_id=oid, originator_version=v, topic=topic, state=bytes(state))
                 for nid, oid, v, topic, state in curs.fetchall()
             ]
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        if gt is not None or lte is not None or desc or limit is not None:
+            events: Sequence[StoredEvent] = super().select_events(
+                originator_id, gt=gt, lte=lte, desc=desc, limit=limit
+            )
+        else:
+            events = self._select_stream_events(originator_id)
+        return events
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's select_events
+    def _select_stream_events(self, originator_id: UUID | str) -> list[StoredEvent]:
+        # A whole stream (an audit replay reads 5,000 events through here):
+        # plain tuples of the columns needed and one UUID for every row, where
+        # the library builds a dict per row and a UUID per row.
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self._select_stream, [originator_id], prepare=True)
+            rows = curs.fetchall()
+        if not rows:
+            return []
+        stream = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+        return [StoredEvent(stream, v, topic, bytes(state)) for v, topic, state in rows]
 
 
 _INDEX_TYPES = ["text", "text", "text", "text", "text"]
