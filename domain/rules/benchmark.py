@@ -26,9 +26,10 @@ from datetime import datetime
 from typing import Literal
 
 from domain.records import Benchmark, Evidence, LearningRecord, Override, Score
-from domain.rules.assessment import Assessment, meets_threshold
+from domain.rules.assessment import meets_threshold
 from domain.rules.model import Rule
-from domain.rules.status import RuleVersion, Status, StatusName, compute_status, voided_ids
+from domain.rules.status import RuleVersion, Status, StatusName, voided_ids
+from domain.rules.timeline import StatusTimeline
 
 ContradictionKind = Literal["benchmark_below_mastery", "benchmark_above_status"]
 FLAG = "benchmark_disagrees"
@@ -205,7 +206,6 @@ def contradiction_history(
     if first is None:
         return []
     spans: list[ContradictionSpan] = []
-    memo: dict[tuple[int, str], Assessment] = {}
     open_: tuple[Contradiction, datetime] | None = None
 
     def step(found: Contradiction | None, at: datetime) -> None:
@@ -217,13 +217,29 @@ def contradiction_history(
         if found is not None:
             open_ = (found, open_[1] if open_ is not None else at)
 
-    for i in range(first, len(ordered)):
-        at = ordered[i].meta.occurred_at
-        if i + 1 < len(ordered) and ordered[i + 1].meta.occurred_at == at:
-            continue  # events at one instant take effect together
-        prefix = ordered[: i + 1]
-        status = compute_status(objective_id, versions, prefix, at, memo=memo)
-        step(contradiction(status, versions, prefix), at)
+    # One pass in occurred order: the timeline gives the status after each
+    # record (as compute_status over the prefix would), and the benchmarks and
+    # answers on the objective so far are kept as they come, so each instant
+    # costs what changed rather than the whole prefix again.
+    timeline = StatusTimeline(objective_id, versions)
+    taken: list[BenchmarkTaken] = []
+    answers: list[tuple[tuple[datetime, int], str]] = []  # (order, event id) of evidence and overrides
+    for i, r in enumerate(ordered):
+        name = timeline.add(r)
+        if isinstance(r, Benchmark):
+            taken.extend(taken_on(objective_id, [r], set()))
+        elif isinstance(r, (Evidence, Override)) and r.objective_id == objective_id:
+            answers.append((r.meta.order, r.meta.event_id))
+        at = r.meta.occurred_at
+        if i < first or (i + 1 < len(ordered) and ordered[i + 1].meta.occurred_at == at):
+            continue  # before the first benchmark nothing can stand; one instant takes effect together
+        voided = timeline.voided
+        rv = timeline.rule_version
+        answered = next((order for order, eid in reversed(answers) if eid not in voided), None)
+        found = contradiction_kind(
+            name, rv.rule if rv else None, [t for t in taken if t.event_id not in voided], answered
+        )
+        step(Contradiction(found[0], name, found[1]) if found else None, at)
     now_found = contradiction(current, versions, ordered)
     last_at = ordered[-1].meta.occurred_at
     if (now_found is None) != (open_ is None) or (now_found and open_ and now_found.key != open_[0].key):

@@ -190,6 +190,16 @@ class StatusTimeline:
             self._recount()
         return self.status()
 
+    @property
+    def rule_version(self) -> RuleVersion | None:
+        """The rule version in force at the time of the last record added."""
+        return self._rv
+
+    @property
+    def voided(self) -> frozenset[str]:
+        """Ids voided by the effective voids added so far."""
+        return frozenset(self._voided)
+
     def status(self) -> StatusName:
         if self._active is not None:
             return "mastered" if self._active.status == "mastered" else "in_progress"
