@@ -13,6 +13,7 @@ table lock).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -41,7 +42,16 @@ __all__ = ["IndexRow", "IntegrityError", "LedgerStore", "open_event_store"]
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit on old builds
 StreamKey = tuple[UUID, int]  # (stream id, version): the log's primary key
-_BEFORE_ALL = UUID(int=0)
+StreamRange = tuple[UUID, UUID]  # stream ids from (inclusive), to (exclusive)
+FIRST_STREAM = UUID(int=0)
+# Past every stream id: ids are UUIDv5 (domain/ids.py), whose version bits are never all ones.
+END_OF_STREAMS = UUID(int=2**128 - 1)
+
+
+def stream_ranges(parts: int) -> list[StreamRange]:
+    """The stream-id space cut in `parts` equal ranges (UUIDv5 ids spread evenly)."""
+    bounds = [UUID(int=(2**128 - 1) * i // parts) for i in range(parts)] + [END_OF_STREAMS]
+    return list(itertools.pairwise(bounds))
 
 
 class IndexRow(NamedTuple):
@@ -109,13 +119,13 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute("SELECT COUNT(*) FROM event_index")
             return int(c.fetchone()[0])
 
-    def select_by_stream(self, after: StreamKey, upto: int, limit: int) -> list[Notification]:
+    def select_by_stream(self, after: StreamKey, before: UUID, upto: int, limit: int) -> list[Notification]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT rowid, originator_id, originator_version, topic, state "
                 f"FROM {self.events_table_name} WHERE (originator_id, originator_version) > (?, ?) "
-                "AND rowid <= ? ORDER BY originator_id, originator_version LIMIT ?",
-                [after[0].hex, after[1], upto, limit],
+                "AND originator_id < ? AND rowid <= ? ORDER BY originator_id, originator_version LIMIT ?",
+                [after[0].hex, after[1], before.hex, upto, limit],
             )
             return [
                 Notification(
@@ -308,16 +318,16 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
             assert row is not None
             return int(row["n"])
 
-    def select_by_stream(self, after: StreamKey, upto: int, limit: int) -> list[Notification]:
+    def select_by_stream(self, after: StreamKey, before: UUID, upto: int, limit: int) -> list[Notification]:
         # Plain tuples: a rebuild reads the whole log through here.
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(
                 SQL(
                     "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
-                    "WHERE (originator_id, originator_version) > (%s, %s) AND notification_id <= %s "
-                    "ORDER BY originator_id, originator_version LIMIT %s"
+                    "WHERE (originator_id, originator_version) > (%s, %s) AND originator_id < %s "
+                    "AND notification_id <= %s ORDER BY originator_id, originator_version LIMIT %s"
                 ).format(Identifier(self.datastore.schema, self.events_table_name)),
-                [after[0], after[1], upto, limit],
+                [after[0], after[1], before, upto, limit],
                 prepare=True,
             )
             return [
@@ -383,19 +393,22 @@ class LedgerStore(Application[UUID]):
     def head_position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
-    def streams_upto(self, upto: int, chunk: int) -> Iterator[list[Notification]]:
+    def streams_upto(
+        self, upto: int, chunk: int, streams: StreamRange = (FIRST_STREAM, END_OF_STREAMS)
+    ) -> Iterator[list[Notification]]:
         """The log up to position `upto`, in stream order (each stream's events
         in version order), in chunks of about `chunk` events that never split
-        a stream: a chunk holds the whole of every stream it touches.
+        a stream: a chunk holds the whole of every stream it touches. Only the
+        streams whose ids fall in `streams` [from, to).
 
         A rebuild reads the log this way so that each student is computed
         once, from its complete history, instead of once per batch it
         appears in. Pages are keyset-paginated on the (stream, version) key.
         """
         pending: list[Notification] = []
-        after: StreamKey = (_BEFORE_ALL, -1)
+        after: StreamKey = (streams[0], -1)
         while True:
-            rows = self.indexed.select_by_stream(after, upto, chunk)
+            rows = self.indexed.select_by_stream(after, streams[1], upto, chunk)
             if not rows:
                 break
             pending.extend(rows)

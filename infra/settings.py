@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROLES = ("all", "ingest", "relay", "projections", "query")
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
     # A rebuild reads far more at once: fewer, larger transactions, and each
     # (student, objective) is recomputed once per batch rather than per event.
     rebuild_batch_size: int = 20000
+    # Processes for a rebuild's bulk load; 0: one per CPU on PostgreSQL, one on
+    # SQLite (whose single writer would serialise them anyway).
+    rebuild_workers: int = Field(default=0, ge=0)
 
     @field_validator("database_url")
     @classmethod
@@ -49,6 +53,11 @@ class Settings(BaseSettings):
     @property
     def readmodels_path(self) -> Path:
         return self.data_dir / "readmodels.sqlite"
+
+    def rebuild_processes(self) -> int:
+        if self.rebuild_workers:
+            return self.rebuild_workers
+        return 1 if self.embedded else max(1, os.cpu_count() or 1)
 
     def describe_store(self) -> str:
         if self.database_url is None:

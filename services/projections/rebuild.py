@@ -31,7 +31,8 @@ from infra.readstore import (
 )
 from services.bootstrap import Ledger
 from services.projections.base import Projection
-from services.projections.runner import ProjectionRunner, dispatch
+from services.projections.bulk_load import load_parallel, load_streams
+from services.projections.runner import ProjectionRunner
 
 Progress = Callable[[int, int], None]  # (log entries done, log head when started)
 
@@ -58,9 +59,15 @@ def select_projections(ledger: Ledger, names: Sequence[str]) -> list[Projection]
 SHADOW = "__r"  # fresh tables are named <table>__r<nanoseconds>
 
 
-def rebuild(ledger: Ledger, names: Sequence[str] = (), progress: Progress | None = None) -> RebuildReport:
-    """Rebuild the named projections (all by default). One rebuild at a time:
-    this one first drops what an interrupted one left behind."""
+def rebuild(
+    ledger: Ledger,
+    names: Sequence[str] = (),
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> RebuildReport:
+    """Rebuild the named projections (all by default), the bulk load in
+    `workers` processes (default: the settings'). One rebuild at a time: this
+    one first drops what an interrupted one left behind."""
     live = select_projections(ledger, names)
     engine = ledger.engine
     _drop_leftovers(engine, live)
@@ -73,15 +80,24 @@ def rebuild(ledger: Ledger, names: Sequence[str] = (), progress: Progress | None
     runner = ProjectionRunner(ledger.store, engine, shadows, batch)
     head = ledger.store.head_position()
     started = time.perf_counter()
-    done = 0
-    for chunk in ledger.store.streams_upto(head, batch):
-        with engine.begin() as conn:
-            for s, mine in zip(shadows, dispatch(ledger.store, chunk, shadows), strict=True):
-                if mine:
-                    s.load(conn, mine)
-        done += len(chunk)
+    processes = workers or ledger.settings.rebuild_processes()
+
+    def report(total: int) -> None:
         if progress:
-            progress(done, head)
+            progress(total, head)
+
+    if processes > 1:
+        names = [p.name for p in live]
+        done = load_parallel(ledger.settings, names, suffix, head, batch, processes, report)
+    else:
+        loaded = 0
+
+        def add(n: int) -> None:
+            nonlocal loaded
+            loaded += n
+            report(loaded)
+
+        done = load_streams(ledger, shadows, head, batch, loaded=add)
     with engine.begin() as conn:
         for s in shadows:
             set_position(conn, s.name, head)

@@ -132,12 +132,16 @@ def _tables(ledger: Ledger, projections: list[Projection]) -> dict[str, list[tup
     return out
 
 
-def test_rebuild_of_a_generated_district_equals_log_order_processing(settings: Settings) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_rebuild_of_a_generated_district_equals_log_order_processing(
+    settings: Settings, workers: int
+) -> None:
     """A few thousand events of the seeded district (attempts, retakes, reflections,
     overrides, benchmarks, goals, voids, late arrivals), rule changes in the past
     and in the future, small batches and chunks so that their edges fall everywhere,
-    and events written while the rebuild runs: the rebuilt tables equal, row for
-    row, the same projections run over the log in log order."""
+    and events written while the rebuild runs, the bulk load in one process or
+    two: the rebuilt tables equal, row for row, the same projections run over
+    the log in log order."""
     small = settings.model_copy(update={"projection_batch_size": 173, "rebuild_batch_size": 400})
     ledger = build_ledger(small)
     try:
@@ -166,7 +170,7 @@ def test_rebuild_of_a_generated_district_equals_log_order_processing(settings: S
             if len(written) < 2:
                 written.append(write_batches(ledger, [next(source)])[0])
 
-        report = rebuild(ledger, progress=write_during)
+        report = rebuild(ledger, progress=write_during, workers=workers)
         assert written == [250, 250]
         ledger.runner.catch_up()
         rebuilt = _tables(ledger, ledger.runner.projections)
