@@ -127,6 +127,18 @@ def tracked_position(conn: Connection, projection: str) -> int:
     return int(pos or 0)
 
 
+def reached_position(conn: Connection, projections: Sequence[str]) -> int:
+    """The position every one of these projections has reached (0 for one not
+    yet tracked), in one statement: readers ask this on every request."""
+    rows = conn.execute(
+        select(projection_tracking.c.projection, projection_tracking.c.position).where(
+            projection_tracking.c.projection.in_(list(projections))
+        )
+    )
+    found = {r.projection: int(r.position) for r in rows}
+    return min((found.get(p, 0) for p in projections), default=0)
+
+
 def lock_positions(conn: Connection, projections: Sequence[str]) -> dict[str, int]:
     """Lock the tracking rows of these projections for this transaction and read them.
 
