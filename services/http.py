@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.records import RECORD_TYPES
@@ -187,13 +188,25 @@ MinPosition = Annotated[int | None, Query(ge=0, description="wait until read mod
 
 
 def _begin_read(request: Request, ledger: Ledger, min_position: int | None) -> ReadSession:
-    # One connection, in autocommit: every checkout costs a round trip (the
-    # pool's pre-ping) and a transaction two more (BEGIN, ROLLBACK), which
-    # reads do not need: each statement sees committed rows either way (READ
-    # COMMITTED takes a snapshot per statement). On a busy machine each round
-    # trip may wait for the database process to be scheduled, so they are
-    # what a read's p99 is made of.
-    conn = ledger.engine.connect()
+    try:
+        return _try_read(request, ledger, min_position)
+    except DBAPIError as e:
+        # The reader pool does not ping before each checkout; a connection the
+        # database dropped (a restart) fails on its first statement, and the
+        # pool drops every connection as old as it. Once more, on a fresh one.
+        if not e.connection_invalidated:
+            raise
+        return _try_read(request, ledger, min_position)
+
+
+def _try_read(request: Request, ledger: Ledger, min_position: int | None) -> ReadSession:
+    # One connection, in autocommit and without a pre-ping (ledger.reader):
+    # a checkout with a ping costs a round trip, a transaction two more
+    # (BEGIN, ROLLBACK), and reads need neither: each statement sees committed
+    # rows either way (READ COMMITTED takes a snapshot per statement). On a
+    # busy machine each round trip may wait for the database process to be
+    # scheduled, so they are what a read's p99 is made of.
+    conn = ledger.reader.connect()
     try:
         conn.execution_options(isolation_level="AUTOCOMMIT")
         who = _authenticate(request, ledger, conn)
