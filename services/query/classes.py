@@ -141,10 +141,17 @@ _ROSTER = (
 )
 # flags as their JSON text: a class has a few distinct lists among a thousand
 # rows, so each is decoded once (`_decoded`) rather than once per row.
+# With each row its objective's course, so the class's courses need no query
+# of their own (an IN list of every touched objective cost more than the rows).
 _CELLS = select(
-    m.c.student_id, m.c.objective_id, m.c.status, cast(m.c.flags, String), m.c.score, m.c.evidence_count
-)
-_touched = o.alias("touched")
+    m.c.student_id,
+    m.c.objective_id,
+    m.c.status,
+    cast(m.c.flags, String),
+    m.c.score,
+    m.c.evidence_count,
+    o.c.course,
+).select_from(m.outerjoin(o, o.c.objective_id == m.c.objective_id))
 _OBJECTIVES = select(
     o.c.objective_id, o.c.statement, o.c.subject, o.c.course, o.c.sequence, o.c.prerequisites
 ).order_by(o.c.course, o.c.sequence, o.c.objective_id)
@@ -161,21 +168,24 @@ def load_class(conn: Connection, who: Principal, class_id: str) -> ClassView:
     ids = list(names)
     cells: dict[tuple[str, str], Cell] = {}
     decoded: dict[str, list[str]] = {}
+    # The class works in the courses its students have records in; the map
+    # shows every objective of those courses, so untouched ones are visible too.
+    courses: set[str] = set()
     for i in range(0, len(ids), _CHUNK):
         # all(): fetching row by row, as iterating does, took twice as long.
         rows = conn.execute(_CELLS.where(m.c.student_id.in_(ids[i : i + _CHUNK]))).all()
-        for sid, oid, status, flags, score, count in rows:
+        for sid, oid, status, flags, score, count, course in rows:
             known = decoded.get(flags)
             if known is None:
                 known = decoded[flags] = orjson.loads(flags)
             cells[(sid, oid)] = Cell(status, known, score, count)
-    # The class works in the courses its students have records in; the map
-    # shows every objective of those courses, so untouched ones are visible too.
-    touched = sorted({oid for _, oid in cells})
+            if course is not None:
+                courses.add(course)
     objs: list[ObjectiveRef] = []
-    if touched:
-        courses = select(_touched.c.course).where(_touched.c.objective_id.in_(touched))
-        objs = [ObjectiveRef(*r) for r in conn.execute(_OBJECTIVES.where(o.c.course.in_(courses))).all()]
+    if courses:
+        objs = [
+            ObjectiveRef(*r) for r in conn.execute(_OBJECTIVES.where(o.c.course.in_(sorted(courses)))).all()
+        ]
     return ClassView(class_id, names, objs, cells)
 
 
