@@ -1,7 +1,7 @@
-"""Reads go through a pool without a pre-ping (services/http.py ReadDep): a
-connection the database dropped is found by the read's first statement, and
-the read runs once more on a fresh one. PostgreSQL only: SQLite has no
-connection to drop."""
+"""What every read shares (services/http.py ReadDep): the position it reports,
+and a pool without a pre-ping, where a connection the database dropped is
+found by the read's first statement and the read runs once more on a fresh
+one (PostgreSQL only: SQLite has no connection to drop)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from pathlib import Path
 import psycopg
 from fastapi.testclient import TestClient
 
+from infra.readstore import reached_position, set_position
 from infra.settings import load_settings
 from services.app import create_app
+from services.bootstrap import Ledger
 from tests.conftest import AUTH, BOOT
 from tests.helpers import attempt, post, seed_roster
 from tests.services import fresh_postgres_database
@@ -42,3 +44,13 @@ def test_a_read_on_a_dropped_connection_runs_again_on_a_fresh_one(tmp_path: Path
             assert again.status_code == 200, again.text
             assert again.json() == first.json()
             assert int(again.headers["X-Projection-Position"]) >= pos
+
+
+def test_the_position_reported_is_the_one_every_projection_has_reached(ledger: Ledger) -> None:
+    with ledger.engine.begin() as conn:
+        set_position(conn, "catalog", 7)
+        set_position(conn, "mastery", 5)
+    with ledger.reader.connect() as conn:
+        assert reached_position(conn, ["catalog", "mastery"]) == 5
+        assert reached_position(conn, ["catalog"]) == 7
+        assert reached_position(conn, ["catalog", "mastery", "not-yet-tracked"]) == 0
