@@ -71,9 +71,8 @@ def open_read_store(settings: Settings) -> Engine:
             cur.close()
 
     else:
-        url = settings.database_url.replace("postgres://", "postgresql://", 1)
         engine = create_engine(
-            url.replace("postgresql://", "postgresql+psycopg://", 1),
+            _sqlalchemy_url(settings.database_url),
             pool_size=10,
             max_overflow=10,
             pool_pre_ping=True,
@@ -85,6 +84,25 @@ def open_read_store(settings: Settings) -> Engine:
         engine.dialect.use_insertmanyvalues_wo_returning = True
     metadata.create_all(engine)
     return engine
+
+
+def _sqlalchemy_url(database_url: str) -> str:
+    url = database_url.replace("postgres://", "postgresql://", 1)
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def open_reader(settings: Settings, engine: Engine) -> Engine:
+    """The engine that requests read through.
+
+    On PostgreSQL, a pool of its own without the pre-ping, which costs a round
+    trip on every checkout: a read's first statement finds out instead
+    whether its connection survived, and a read that finds it dead runs once
+    more on a fresh one (services/http.py). On SQLite, `engine` itself (a
+    ping there costs nothing).
+    """
+    if settings.database_url is None:
+        return engine
+    return create_engine(_sqlalchemy_url(settings.database_url), pool_size=10, max_overflow=10, **_JSON)
 
 
 def swap_tables(conn: Connection, live: str, fresh: str, retired: str) -> None:
@@ -105,6 +123,18 @@ def tracked_position(conn: Connection, projection: str) -> int:
         select(projection_tracking.c.position).where(projection_tracking.c.projection == projection)
     ).scalar()
     return int(pos or 0)
+
+
+def reached_position(conn: Connection, projections: Sequence[str]) -> int:
+    """The position every one of these projections has reached (0 for one not
+    yet tracked), in one statement: readers ask this on every request."""
+    rows = conn.execute(
+        select(projection_tracking.c.projection, projection_tracking.c.position).where(
+            projection_tracking.c.projection.in_(list(projections))
+        )
+    )
+    found = {r.projection: int(r.position) for r in rows}
+    return min((found.get(p, 0) for p in projections), default=0)
 
 
 def lock_positions(conn: Connection, projections: Sequence[str]) -> dict[str, int]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Column, DateTime, Engine, String, Table, select, update
+from sqlalchemy.engine import Connection
 
 from infra.readstore import metadata
 
@@ -87,11 +88,17 @@ class TokenStore:
             )
             return bool(res.rowcount)
 
-    def authenticate(self, token: str) -> Principal | None:
+    def authenticate(self, token: str, conn: Connection | None = None) -> Principal | None:
+        """`conn`: a connection the caller already holds (a request's), which
+        saves checking out another one."""
         if self.bootstrap_token and hmac.compare_digest(token, self.bootstrap_token):
             return Principal("bootstrap", "admin", "bootstrap")
-        with self.engine.connect() as conn:
-            row = conn.execute(select(auth_tokens).where(auth_tokens.c.token_hash == _hash(token))).first()
+        q = select(auth_tokens).where(auth_tokens.c.token_hash == _hash(token))
+        if conn is not None:
+            row = conn.execute(q).first()
+        else:
+            with self.engine.connect() as own:
+                row = own.execute(q).first()
         if row is None or row.revoked_at is not None:
             return None
         return Principal(row.token_id, row.role, row.name, tuple(row.scopes))

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from domain.rules.status import RuleVersion
 from infra.eventstore import LedgerStore, open_event_store
-from infra.readstore import open_read_store
+from infra.readstore import open_read_store, open_reader
 from infra.settings import Settings
 from infra.tokens import TokenStore
 from services.catalog import Catalog
@@ -32,6 +32,7 @@ class Ledger:
     roster: RosterWriter
     runner: ProjectionRunner
     tokens: TokenStore
+    reader: Engine  # what requests read through (services/http.py ReadDep)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -46,6 +47,8 @@ class Ledger:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self.reader is not self.engine:
+            self.reader.dispose()
         self.engine.dispose()
         self.store.factory.close()
 
@@ -70,4 +73,5 @@ def build_ledger(settings: Settings) -> Ledger:
         roster=RosterWriter(store),
         runner=runner,
         tokens=TokenStore(engine, token),
+        reader=open_reader(settings, engine),
     )

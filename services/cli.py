@@ -92,13 +92,11 @@ def _run(settings: Settings, role: str, host: str, port: int, ledger: object = N
 def _tune_collector() -> None:
     """A batch of 1,000 events allocates tens of thousands of objects that live
     until its response; with the default threshold (700) the cyclic collector
-    walked them over and over, and walked every module and the app with each
-    full collection: 21 us of the server's ~77 us per event (bench, 2 clients).
-    What is alive now lives as long as the process: freeze it out of the
-    collector's way, and collect young objects less often. Reference counting
-    still frees almost everything at once; only cycles wait for a collection."""
-    gc.collect()
-    gc.freeze()
+    walked them over and over: 21 us of the server's ~77 us per event (bench,
+    2 clients). Collect young objects less often; reference counting still
+    frees almost everything at once, only cycles wait for a collection. (The
+    app's start-up heap is frozen out of the collector's way in
+    services/app.py's lifespan.)"""
     gc.set_threshold(50_000, 10, 10)
 
 

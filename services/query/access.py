@@ -10,7 +10,7 @@ from fastapi import Depends, Path, Query
 from pydantic import AwareDatetime
 
 from services.errors import NotFound
-from services.http import LedgerDep, PositionDep, PrincipalDep, require_role, scoped_students
+from services.http import LedgerDep, ReadDep, require_role, scoped_students
 from services.query.replay import student_exists
 
 IdPath = Annotated[str, Path(min_length=1, max_length=200)]
@@ -19,11 +19,11 @@ KnownAt = Annotated[AwareDatetime | None, Query(description="only what had been 
 STUDENT_READERS = ("admin", "auditor", "teacher", "student", "guardian")
 
 
-def visible_student(student_id: IdPath, ledger: LedgerDep, who: PrincipalDep, _pos: PositionDep) -> str:
+def visible_student(student_id: IdPath, ledger: LedgerDep, read: ReadDep) -> str:
     """The student of the path if the caller may see it. One that does not exist
     and one outside the caller's scope are the same 404: never reveal a student."""
-    require_role(who, *STUDENT_READERS)
-    scope = scoped_students(ledger, who)
+    require_role(read.who, *STUDENT_READERS)
+    scope = scoped_students(ledger, read.who, read.conn)
     if (scope is not None and student_id not in scope) or not student_exists(ledger.store, student_id):
         raise NotFound(f"no student {student_id!r}")
     return student_id
@@ -44,7 +44,8 @@ class Moment:
         return self.as_of is not None or self.known_at is not None
 
 
-def moment(as_of: AsOf = None, known_at: KnownAt = None) -> Moment:
+async def moment(as_of: AsOf = None, known_at: KnownAt = None) -> Moment:
+    # async: no I/O, so no trip to the thread pool.
     return Moment(as_of, known_at)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Response
 from sqlalchemy import select
@@ -11,11 +12,10 @@ from sqlalchemy import select
 from domain.records import Override, Reflection
 from domain.rules.status import Status
 from services.errors import NotFound
-from services.http import LedgerDep, PositionDep, PrincipalDep
+from services.http import LedgerDep, ReadDep, json_response
 from services.projections.catalog import objectives
 from services.projections.mastery import mastery_current
 from services.query.access import IdPath, MomentDep, VisibleStudent
-from services.query.rendering import json_response
 from services.query.replay import Replayer
 from services.query.schemas import (
     EvidenceLineOut,
@@ -23,74 +23,84 @@ from services.query.schemas import (
     HistoryOut,
     MasteryOut,
     ObjectiveOut,
-    ObjectiveStatusOut,
     RuleUsedOut,
     RuleVersionOut,
-    SummaryOut,
 )
 
 router = APIRouter(prefix="/v1")
 
 
-def _summary(items: list[ObjectiveStatusOut]) -> SummaryOut:
-    counts = Counter(i.status for i in items)
-    return SummaryOut(
-        mastered=counts["mastered"], in_progress=counts["in_progress"], not_started=counts["not_started"]
-    )
+def _summary(items: list[dict[str, Any]]) -> dict[str, int]:
+    counts = Counter(i["status"] for i in items)
+    return {s: counts[s] for s in ("mastered", "in_progress", "not_started")}
 
 
-def _status_out(s: Status) -> ObjectiveStatusOut:
-    return ObjectiveStatusOut(
-        objective_id=s.objective_id,
-        status=s.status,
-        source=s.source,
-        score=s.score,
-        evidence_count=s.evidence_count,
-        deciding_event_id=s.deciding_event_id,
-        mastered_at=s.mastered_at,
-        flags=list(s.flags),
-    )
+def _status_item(s: Status) -> dict[str, Any]:
+    """An ObjectiveStatusOut, as the dict its JSON is written from."""
+    return {
+        "objective_id": s.objective_id,
+        "status": s.status,
+        "source": s.source,
+        "score": s.score,
+        "evidence_count": s.evidence_count,
+        "deciding_event_id": s.deciding_event_id,
+        "mastered_at": s.mastered_at,
+        "flags": list(s.flags),
+    }
+
+
+_m = mastery_current
+_CURRENT = select(
+    _m.c.objective_id,
+    _m.c.status,
+    _m.c.source,
+    _m.c.score,
+    _m.c.evidence_count,
+    _m.c.deciding_event_id,
+    _m.c.mastered_at,
+    _m.c.flags,
+)
 
 
 @router.get("/students/{student_id}/mastery", response_model=MasteryOut, tags=["students"])
-def get_mastery(student_id: VisibleStudent, ledger: LedgerDep, when: MomentDep) -> MasteryOut:
+def get_mastery(student_id: VisibleStudent, ledger: LedgerDep, when: MomentDep, read: ReadDep) -> Response:
     as_of, known_at = when.as_of, when.known_at
-    if as_of is not None or known_at is not None:
+    if when.past:
         # A moment in the past: replay the store, cut by both times.
         statuses = Replayer(ledger.store, ledger.catalog).statuses(student_id, as_of, known_at)
-        items = [_status_out(s) for s in statuses]
+        items = [_status_item(s) for s in statuses]
     else:
-        with ledger.engine.connect() as conn:
-            rows = conn.execute(
-                select(mastery_current)
-                .where(mastery_current.c.student_id == student_id)
-                .order_by(mastery_current.c.objective_id)
-            ).fetchall()
+        rows = read.conn.execute(_CURRENT.where(_m.c.student_id == student_id).order_by(_m.c.objective_id))
         items = [
-            ObjectiveStatusOut(
-                objective_id=r.objective_id,
-                status=r.status,
-                source=r.source,
-                score=r.score,
-                evidence_count=r.evidence_count,
-                deciding_event_id=r.deciding_event_id,
-                mastered_at=datetime.fromisoformat(r.mastered_at) if r.mastered_at else None,
-                flags=list(r.flags),
-            )
-            for r in rows
+            {
+                "objective_id": oid,
+                "status": status,
+                "source": source,
+                "score": score,
+                "evidence_count": count,
+                "deciding_event_id": deciding,
+                "mastered_at": datetime.fromisoformat(mastered_at) if mastered_at else None,
+                "flags": flags,
+            }
+            for oid, status, source, score, count, deciding, mastered_at, flags in rows
         ]
-    return MasteryOut(
-        student_id=student_id, as_of=as_of, known_at=known_at, summary=_summary(items), objectives=items
-    )
+    body = {
+        "student_id": student_id,
+        "as_of": as_of,
+        "known_at": known_at,
+        "summary": _summary(items),
+        "objectives": items,
+    }
+    return json_response(body, read.position)
 
 
 @router.get("/students/{student_id}/history", response_model=HistoryOut, tags=["students"])
-def get_history(student_id: VisibleStudent, ledger: LedgerDep, when: MomentDep) -> Response:
+def get_history(student_id: VisibleStudent, ledger: LedgerDep, read: ReadDep, when: MomentDep) -> Response:
     as_of, known_at = when.as_of, when.known_at
     rows = Replayer(ledger.store, ledger.catalog).history(student_id, as_of, known_at)
-    # Thousands of rows: written straight to JSON, in HistoryOut's shape (rendering.py).
+    # Thousands of rows: written straight to JSON, in HistoryOut's shape.
     doc = {"student_id": student_id, "as_of": as_of, "known_at": known_at, "events": rows}
-    return json_response(doc, HistoryOut)
+    return json_response(doc, read.position, HistoryOut)
 
 
 @router.get(
@@ -174,22 +184,17 @@ def _objective_out(row: object) -> ObjectiveOut:
 
 
 @router.get("/objectives", response_model=list[ObjectiveOut], tags=["catalog"])
-def list_objectives(ledger: LedgerDep, who: PrincipalDep, _pos: PositionDep) -> list[ObjectiveOut]:
-    del who  # every authenticated role may read the catalog: it names no student
-    with ledger.engine.connect() as conn:
-        rows = conn.execute(
-            select(objectives).order_by(objectives.c.course, objectives.c.sequence, objectives.c.objective_id)
-        )
-        return [_objective_out(r) for r in rows]
+def list_objectives(read: ReadDep) -> list[ObjectiveOut]:
+    # Every authenticated role may read the catalog: it names no student.
+    rows = read.conn.execute(
+        select(objectives).order_by(objectives.c.course, objectives.c.sequence, objectives.c.objective_id)
+    )
+    return [_objective_out(r) for r in rows]
 
 
 @router.get("/objectives/{objective_id}", response_model=ObjectiveOut, tags=["catalog"])
-def get_objective(
-    objective_id: IdPath, ledger: LedgerDep, who: PrincipalDep, _pos: PositionDep
-) -> ObjectiveOut:
-    del who
-    with ledger.engine.connect() as conn:
-        row = conn.execute(select(objectives).where(objectives.c.objective_id == objective_id)).first()
+def get_objective(objective_id: IdPath, read: ReadDep) -> ObjectiveOut:
+    row = read.conn.execute(select(objectives).where(objectives.c.objective_id == objective_id)).first()
     if row is None:
         raise NotFound(f"no objective {objective_id!r}")
     return _objective_out(row)

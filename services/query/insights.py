@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from domain.growth import trajectory
 from domain.records import Goal
 from domain.rules.status import voided_ids
 from services.errors import InvalidInput, NotFound
-from services.http import LedgerDep, PositionDep, PrincipalDep, require_role, scoped_students
+from services.http import LedgerDep, ReadDep, json_response, require_role, scoped_students
 from services.projections.catalog import enrolments, schools, students
 from services.projections.contradictions import contradictions
 from services.projections.mastery import mastery_current
@@ -61,57 +61,57 @@ class ContradictionOut(BaseModel):
 @router.get("/students/{student_id}/trajectory", response_model=TrajectoryOut, tags=["students"])
 def get_trajectory(
     student_id: VisibleStudent,
-    ledger: LedgerDep,
+    read: ReadDep,
     interval: Annotated[Literal["week"], Query(description="the period of the points")] = "week",
-) -> TrajectoryOut:
-    lr = learning_records
-    with ledger.engine.connect() as conn:
-        mastered = [
-            datetime.fromisoformat(m)
-            for m in conn.execute(
-                select(mastery_current.c.mastered_at).where(
-                    mastery_current.c.student_id == student_id, mastery_current.c.status == "mastered"
-                )
-            ).scalars()
-            if m
-        ]
-        started = [
-            datetime.fromisoformat(t)
-            for t in conn.execute(
-                select(lr.c.occurred_at).where(
-                    lr.c.student_id == student_id, lr.c.record_type.in_(["attempt", "retake"])
-                )
-            ).scalars()
-        ]
-        # Goals, and the voids that may retract them, bear on no objective.
-        loose = [
-            record_of_row(r)
-            for r in conn.execute(
-                select(lr).where(
-                    lr.c.student_id == student_id,
-                    lr.c.objective_id.is_(None),
-                    lr.c.record_type.in_(["goal", "void"]),
-                )
+) -> Response:
+    lr, conn = learning_records, read.conn
+    mastered = [
+        datetime.fromisoformat(m)
+        for m in conn.execute(
+            select(mastery_current.c.mastered_at).where(
+                mastery_current.c.student_id == student_id, mastery_current.c.status == "mastered"
             )
-        ]
+        ).scalars()
+        if m
+    ]
+    started = [
+        datetime.fromisoformat(t)
+        for t in conn.execute(
+            select(lr.c.occurred_at).where(
+                lr.c.student_id == student_id, lr.c.record_type.in_(["attempt", "retake"])
+            )
+        ).scalars()
+    ]
+    # Goals, and the voids that may retract them, bear on no objective.
+    loose = [
+        record_of_row(r)
+        for r in conn.execute(
+            select(lr).where(
+                lr.c.student_id == student_id,
+                lr.c.objective_id.is_(None),
+                lr.c.record_type.in_(["goal", "void"]),
+            )
+        )
+    ]
     voided = voided_ids(loose)
     goals = [r for r in loose if isinstance(r, Goal) and r.meta.event_id not in voided]
     goal = max(goals, key=lambda g: g.meta.order, default=None)  # the latest set decides
     t = trajectory(mastered, min(started, default=None), goal, datetime.now(UTC).date())
-    return TrajectoryOut(
-        student_id=student_id,
-        interval=interval,
-        points=[PointOut(period_start=p, mastered_total=n) for p, n in t.points],
-        rate_per_week=t.rate_per_week,
-        goal=GoalOut(
-            target_mastered=t.goal.target_mastered,
-            due=t.goal.due,
-            projected_at_due=t.goal.projected_at_due,
-            on_track=t.goal.on_track,
-        )
+    body = {
+        "student_id": student_id,
+        "interval": interval,
+        "points": [{"period_start": p, "mastered_total": n} for p, n in t.points],
+        "rate_per_week": t.rate_per_week,
+        "goal": {
+            "target_mastered": t.goal.target_mastered,
+            "due": t.goal.due,
+            "projected_at_due": t.goal.projected_at_due,
+            "on_track": t.goal.on_track,
+        }
         if t.goal
         else None,
-    )
+    }
+    return json_response(body, read.position)
 
 
 @router.get(
@@ -122,14 +122,14 @@ def get_trajectory(
 )
 def get_contradictions(
     ledger: LedgerDep,
-    who: PrincipalDep,
-    _pos: PositionDep,
+    read: ReadDep,
     class_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     school_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     include_resolved: Annotated[bool, Query(description="also those resolved, with resolved_at")] = False,
-) -> list[ContradictionOut]:
+) -> Response:
     """Open contradictions between benchmarks and recorded mastery for the
     students of a class or a school, oldest first."""
+    who, conn = read.who, read.conn
     require_role(who, "admin", "auditor", "teacher")
     if (class_id is None) == (school_id is None):
         raise InvalidInput(
@@ -137,65 +137,58 @@ def get_contradictions(
             errors=[{"loc": ["query", "class_id"], "msg": "give exactly one of class_id and school_id"}],
         )
     c = contradictions
-    with ledger.engine.connect() as conn:
-        if class_id is not None:
-            visible_class(conn, who, class_id)
-            ids = set(
-                conn.execute(
-                    select(enrolments.c.student_id).where(enrolments.c.class_id == class_id)
-                ).scalars()
-            )
-        else:
-            if (
-                conn.execute(select(schools.c.school_id).where(schools.c.school_id == school_id)).first()
-                is None
-            ):
-                raise NotFound(f"no school {school_id!r}")
-            ids = set(
-                conn.execute(select(students.c.student_id).where(students.c.school_id == school_id)).scalars()
-            )
-        scope = scoped_students(ledger, who)
-        if scope is not None:  # a teacher sees the school's students it teaches
-            ids &= scope
-        wanted = sorted(ids)
-        rows: list[Any] = []
-        for i in range(0, len(wanted), _CHUNK):
-            q = select(c).where(c.c.student_id.in_(wanted[i : i + _CHUNK]))
-            if not include_resolved:
-                q = q.where(c.c.resolved_at.is_(None))
-            rows += conn.execute(q).fetchall()
-    out = []
-    for r in rows:
-        item = ContradictionOut(
-            student_id=r.student_id,
-            objective_id=r.objective_id,
-            kind=r.kind,
-            mastery_status=r.mastery_status,
-            benchmark_id=r.benchmark_id,
-            benchmark_percent=r.benchmark_percent,
-            detected_at=datetime.fromisoformat(r.detected_at),
+    if class_id is not None:
+        visible_class(conn, who, class_id)
+        ids = set(
+            conn.execute(select(enrolments.c.student_id).where(enrolments.c.class_id == class_id)).scalars()
         )
-        if include_resolved:
-            item.resolved_at = datetime.fromisoformat(r.resolved_at) if r.resolved_at else None
-        out.append(item)
-    out.sort(key=lambda x: (x.detected_at, x.student_id, x.objective_id))
-    return out
+    else:
+        if conn.execute(select(schools.c.school_id).where(schools.c.school_id == school_id)).first() is None:
+            raise NotFound(f"no school {school_id!r}")
+        ids = set(
+            conn.execute(select(students.c.student_id).where(students.c.school_id == school_id)).scalars()
+        )
+    scope = scoped_students(ledger, who, conn)
+    if scope is not None:  # a teacher sees the school's students it teaches
+        ids &= scope
+    wanted = sorted(ids)
+    cols = [c.c.student_id, c.c.objective_id, c.c.kind, c.c.mastery_status]
+    cols += [c.c.benchmark_id, c.c.benchmark_percent, c.c.detected_at, c.c.resolved_at]
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(wanted), _CHUNK):
+        q = select(*cols).where(c.c.student_id.in_(wanted[i : i + _CHUNK]))
+        if not include_resolved:
+            q = q.where(c.c.resolved_at.is_(None))
+        for sid, oid, kind, status, bid, percent, detected, resolved in conn.execute(q):
+            # A ContradictionOut; resolved_at only when asked for (response_model_exclude_unset).
+            item = {
+                "student_id": sid,
+                "objective_id": oid,
+                "kind": kind,
+                "mastery_status": status,
+                "benchmark_id": bid,
+                "benchmark_percent": percent,
+                "detected_at": datetime.fromisoformat(detected),
+            }
+            if include_resolved:
+                item["resolved_at"] = datetime.fromisoformat(resolved) if resolved else None
+            out.append(item)
+    out.sort(key=lambda x: (x["detected_at"], x["student_id"], x["objective_id"]))
+    return json_response(out, read.position)
 
 
 SUMMARY_READERS = ("admin", "auditor", "analyst")
 
 
 @router.get("/schools/{school_id}/summary", response_model=SummaryOut, tags=["insights"])
-def school_summary(school_id: IdPath, ledger: LedgerDep, who: PrincipalDep, _pos: PositionDep) -> SummaryOut:
-    require_role(who, *SUMMARY_READERS)
-    with ledger.engine.connect() as conn:
-        if conn.execute(select(schools.c.school_id).where(schools.c.school_id == school_id)).first() is None:
-            raise NotFound(f"no school {school_id!r}")
-        return summarise(conn, school_id)
+def school_summary(school_id: IdPath, read: ReadDep) -> SummaryOut:
+    require_role(read.who, *SUMMARY_READERS)
+    if read.conn.execute(select(schools.c.school_id).where(schools.c.school_id == school_id)).first() is None:
+        raise NotFound(f"no school {school_id!r}")
+    return summarise(read.conn, school_id)
 
 
 @router.get("/district/summary", response_model=SummaryOut, tags=["insights"])
-def district_summary(ledger: LedgerDep, who: PrincipalDep, _pos: PositionDep) -> SummaryOut:
-    require_role(who, *SUMMARY_READERS)
-    with ledger.engine.connect() as conn:
-        return summarise(conn, None)
+def district_summary(read: ReadDep) -> SummaryOut:
+    require_role(read.who, *SUMMARY_READERS)
+    return summarise(read.conn, None)

@@ -1,4 +1,4 @@
-"""`model_json` writes exactly the bytes pydantic writes for the same document
+"""`render_json` writes exactly the bytes pydantic writes for the same document
 (the history is served through it, not through FastAPI's response model)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.query.rendering import model_json
+from services.http import render_json
 from services.query.schemas import HistoryOut
 
 JSON_VALUES = st.recursive(
@@ -49,7 +49,7 @@ def test_history_bytes_are_pydantics(
     student: str, as_of: datetime | None, known_at: datetime | None, events: list[dict[str, Any]]
 ) -> None:
     doc = {"student_id": student, "as_of": as_of, "known_at": known_at, "events": events}
-    assert model_json(doc, HistoryOut) == HistoryOut.model_validate(doc).model_dump_json().encode()
+    assert render_json(doc, HistoryOut) == HistoryOut.model_validate(doc).model_dump_json().encode()
 
 
 def test_what_orjson_refuses_goes_through_the_model() -> None:
@@ -67,5 +67,5 @@ def test_what_orjson_refuses_goes_through_the_model() -> None:
         "status_after": "in_progress",
     }
     doc = {"student_id": "s1", "as_of": None, "known_at": None, "events": [row]}
-    assert model_json(doc, HistoryOut) == HistoryOut.model_validate(doc).model_dump_json().encode()
-    assert b'"item":1000000000000000000000000000000' in model_json(doc, HistoryOut)
+    assert render_json(doc, HistoryOut) == HistoryOut.model_validate(doc).model_dump_json().encode()
+    assert b'"item":1000000000000000000000000000000' in render_json(doc, HistoryOut)
