@@ -40,6 +40,9 @@ def get_export(
         headers={
             "Content-Disposition": f'attachment; filename="{export.filename}"',
             "X-Export-Position": str(export.position),
+            # Every read carries it (CONTRACT.md §2). The export reads the log
+            # itself, cut at this position, so it reflects every write up to it.
+            "X-Projection-Position": str(export.position),
             "X-Export-Pseudonymised": "true" if export.pseudonymised else "false",
         },
     )
