@@ -4,7 +4,8 @@ it applies a batch."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
@@ -42,4 +43,18 @@ class Projection(Protocol):
     def shadow(self, suffix: str) -> Projection:
         """The same projection writing into fresh tables named `<table><suffix>`,
         tracked as `<name><suffix>`."""
+        ...
+
+
+@runtime_checkable
+class TimedProjection(Projection, Protocol):
+    """A projection that also acts on the passage of time."""
+
+    def due(self, conn: Connection, now: datetime) -> bool:
+        """Whether `tick` has anything to do at `now` (a read, no locks)."""
+        ...
+
+    def tick(self, conn: Connection, now: datetime) -> int:
+        """Act on what has come due, inside the caller's transaction (which
+        holds the tracking locks); return how many things it acted on."""
         ...

@@ -172,6 +172,9 @@ class MasteryProjection:
         upsert(conn, self.clock, ahead, ["objective_id", "version"])
         return {e.objective_id for e in issued}
 
+    def due(self, conn: Connection, now: datetime) -> bool:
+        return any(datetime.fromisoformat(r.effective_from) <= now for r in conn.execute(select(self.clock)))
+
     def tick(self, conn: Connection, now: datetime) -> int:
         """Rule versions that have come into force since they were recorded:
         every student with evidence on their objectives follows the change."""

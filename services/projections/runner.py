@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from infra.eventstore import LedgerStore
 from infra.readstore import lock_positions, set_position, tracked_position
-from services.projections.base import Notified, Projection
+from services.projections.base import Notified, Projection, TimedProjection
 
 log = logging.getLogger(__name__)
 
@@ -86,26 +86,46 @@ class ProjectionRunner:
 
     def tick(self) -> int:
         """Let projections act on the passage of time (a rule version coming into force)."""
-        timed = [p for p in self.projections if hasattr(p, "tick")]
+        timed = [p for p in self.projections if isinstance(p, TimedProjection)]
         if not timed:
             return 0
+        now = datetime.now(UTC)
+        # A read first: the write transaction (and its locks) only when something is due.
+        with self.engine.connect() as conn:
+            due = [p for p in timed if p.due(conn, now)]
+        if not due:
+            return 0
         with self.engine.begin() as conn:
-            lock_positions(conn, [p.name for p in timed])
-            now = datetime.now(UTC)
-            return sum(int(p.tick(conn, now)) for p in timed)
+            lock_positions(conn, [p.name for p in due])
+            return sum(int(p.tick(conn, now)) for p in due)
 
     def run(self, stop: threading.Event, idle_sleep: float = 0.02, tick_every: float = 1.0) -> None:
-        """Tail the log until `stop` is set; errors are logged and retried."""
+        """Tail the log until `stop` is set; errors are logged and retried.
+
+        While idle it only reads the log's head (one index probe) every
+        `idle_sleep`: a step is a write transaction on the tracking rows, and
+        taking it fifty times a second for nothing cost the reads of the same
+        process a tenth of a core and their p99.
+        """
         last_tick = 0.0
+        idle_at: int | None = None  # the log head when the last step found nothing
         while not stop.is_set():
             try:
                 if time.monotonic() - last_tick >= tick_every:
                     last_tick = time.monotonic()
                     self.tick()
-                if self.step() == 0:
+                head = self.store.head_position()
+                if idle_at is not None and head <= idle_at:
                     stop.wait(idle_sleep)
+                    continue
+                if self.step() == 0:
+                    idle_at = head
+                    stop.wait(idle_sleep)
+                else:
+                    idle_at = None
             except Exception:  # keep tailing: a transient database error must not stop projections
                 log.exception("projection batch failed; retrying")
+                idle_at = None
                 stop.wait(1.0)
 
     def wait_for(self, position: int, timeout: float) -> bool:
