@@ -28,7 +28,8 @@ def table(results: dict[str, Any], title: str) -> Table:
         t.add_column(col)
     ing, reb = results["ingest"], results["rebuild"]
     t.add_row(
-        f"(a) HTTP ingest, batches of {ing['batch']:,}, {ing['clients']} clients",
+        f"(a) HTTP ingest, batches of {ing['batch']:,}, {ing['clients']} clients, "
+        f"{ing['processes']} server processes",
         f"{ing['rate']:,.0f} events/s",
         f"{ing['floor']} {ing['floor_rate']:,.0f} rows/s"
         f" (per-1,000 commits {ing['floor_batched_rate']:,.0f})",
@@ -36,7 +37,7 @@ def table(results: dict[str, Any], title: str) -> Table:
         TARGETS["ingest"],
     )
     t.add_row(
-        f"(b) projection rebuild of {reb['entries']:,} entries",
+        f"(b) projection rebuild of {reb['entries']:,} entries, {reb['workers']} processes",
         f"{reb['rate']:,.0f} events/s",
         f"read+decode {reb['floor_rate']:,.0f} events/s",
         f"{reb['ratio']:.1%}",

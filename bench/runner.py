@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import os
 import random
 import statistics
 import tempfile
@@ -23,7 +24,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,10 @@ class Config:
     heavy_events: int = 5_000
     seed: int = 2026
     batch: int = 1_000
-    clients: int = 2
+    clients: int = 4
+    # `mastery serve --role ingest --workers N`: ingest keeps no state, so a
+    # deployment runs a process per core (DESIGN.md: ingest scales out).
+    ingest_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
     reads: int = 1_000
     history_reads: int = 20
     lag_seconds: float = 30.0
@@ -174,7 +178,7 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
         # 2. (a) HTTP ingest of a separate slice, then its floor.
         slice_events = [e for _ in range(config.http_events // config.batch) for e in next(first_batches)]
         slice_ids = [e["event_id"] for e in slice_events]
-        with serve(settings, TOKEN, role="ingest") as base:
+        with serve(settings, TOKEN, role="ingest", workers=config.ingest_processes) as base:
             secs, stored = _post_all(base, _partitioned(slice_events, config), config.clients)
         ingest_rate = stored / secs
         progress(f"(a) HTTP ingest: {stored:,} events in {secs:.1f} s ({ingest_rate:,.0f}/s)")
@@ -188,6 +192,7 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
                 "seconds": secs,
                 "rate": ingest_rate,
                 "clients": config.clients,
+                "processes": config.ingest_processes,
                 "batch": config.batch,
                 "floor": "COPY" if settings.database_url else "executemany",
                 "floor_rows": floor.rows,
@@ -206,6 +211,7 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
             n, dsecs = decode_floor(ledger)
             progress(f"(b) floor: read and decoded {n:,} entries in {dsecs:.1f} s ({n / dsecs:,.0f}/s)")
             results["rebuild"] = {
+                "workers": ledger.settings.rebuild_processes(),
                 "entries": report.events,
                 "seconds": report.seconds,
                 "rate": report.rate,

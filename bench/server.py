@@ -23,8 +23,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(settings: Settings, token: str, role: str = "all", timeout: float = 60.0) -> Iterator[str]:
-    """Start `mastery serve --role ROLE` on a free port; yield its base URL."""
+def serve(
+    settings: Settings, token: str, role: str = "all", workers: int = 1, timeout: float = 60.0
+) -> Iterator[str]:
+    """Start `mastery serve --role ROLE --workers N` on a free port; yield its base URL."""
     port = _free_port()
     env = {
         **os.environ,
@@ -36,7 +38,9 @@ def serve(settings: Settings, token: str, role: str = "all", timeout: float = 60
         env["MASTERY_DATABASE_URL"] = settings.database_url
     cmd = [sys.executable, "-c", "from services.cli import main; main()", "serve", "--port", str(port)]
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen([*cmd, "--role", role], env=env, stdout=log, stderr=log)
+        proc = subprocess.Popen(
+            [*cmd, "--role", role, "--workers", str(workers)], env=env, stdout=log, stderr=log
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + timeout

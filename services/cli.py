@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import gc
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from infra.settings import ROLES, ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from services.bootstrap import Ledger
+
+SCALABLE_ROLES = ("ingest", "query")
 
 app = typer.Typer(help="Mastery Ledger: an event-sourced learning-record store.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer tokens.", no_args_is_help=True)
@@ -38,7 +43,7 @@ def _die(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
+def _ledger(settings: Settings) -> Ledger:
     from services.bootstrap import build_ledger
 
     try:
@@ -65,39 +70,53 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     role: Annotated[str, typer.Option(help="all | ingest | relay | projections | query")] = "all",
+    workers: Annotated[
+        int,
+        typer.Option(help="processes serving the port (roles ingest and query, which keep no state)", min=1),
+    ] = 1,
 ) -> None:
     """Run the service (default role `all`: ingest + projections + query in one process)."""
     if role not in ROLES:
         _die(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if role == "relay":
         _die("role 'relay' needs the Kafka relay, which this build does not include yet")
+    if workers > 1 and role not in SCALABLE_ROLES:
+        _die(f"--workers {workers} needs --role ingest or query; role {role!r} runs the projections, once")
     settings = _settings(data_dir)
     if settings.kafka_bootstrap:
         _die("MASTERY_KAFKA_BOOTSTRAP is set, but the Kafka relay is not part of this build yet")
-    _run(settings, role, host, port)
+    _run(settings, role, host, port, workers=workers)
 
 
-def _run(settings: Settings, role: str, host: str, port: int, ledger: object = None) -> None:
+def _run(
+    settings: Settings, role: str, host: str, port: int, ledger: Ledger | None = None, workers: int = 1
+) -> None:
     import uvicorn
 
-    from services.app import create_app
+    from services.app import create_app, tune_collector
 
     built = ledger or _ledger(settings)  # connect now, so bad config fails before serving
-    err.print(f"Mastery Ledger ({role}) on http://{host}:{port}  store: {settings.describe_store()}")
-    web_app = create_app(settings, role, built)  # type: ignore[arg-type]
-    _tune_collector()
+    err.print(
+        f"Mastery Ledger ({role}{f', {workers} processes' if workers > 1 else ''}) on http://{host}:{port}"
+        f"  store: {settings.describe_store()}"
+    )
+    if workers > 1:
+        # Each worker process builds its own app from the environment (the one
+        # settings object reads it); this process only supervises them.
+        built.close()
+        os.environ["MASTERY_DATA_DIR"] = str(settings.data_dir)
+        uvicorn.run(
+            f"services.app:{role}_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+        )
+        return
+    web_app = create_app(settings, role, built)
+    tune_collector()
     uvicorn.run(web_app, host=host, port=port, log_level="warning")
-
-
-def _tune_collector() -> None:
-    """A batch of 1,000 events allocates tens of thousands of objects that live
-    until its response; with the default threshold (700) the cyclic collector
-    walked them over and over: 21 us of the server's ~77 us per event (bench,
-    2 clients). Collect young objects less often; reference counting still
-    frees almost everything at once, only cycles wait for a collection. (The
-    app's start-up heap is frozen out of the collector's way in
-    services/app.py's lifespan.)"""
-    gc.set_threshold(50_000, 10, 10)
 
 
 @app.command()

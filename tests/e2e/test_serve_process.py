@@ -67,13 +67,13 @@ class Server:
         self.log = data_dir.parent / "serve.log"
         self.base = ""
 
-    def start(self) -> httpx.Client:
+    def start(self, *args: str) -> httpx.Client:
         assert self.proc is None or self.proc.poll() is not None, "already running"
         port = _free_port()
         self.base = f"http://127.0.0.1:{port}"
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [MASTERY, "serve", "--data-dir", str(self.data_dir), "--port", str(port)],
+                [MASTERY, "serve", "--data-dir", str(self.data_dir), "--port", str(port), *args],
                 env=self.env,
                 stdout=log,
                 stderr=log,
@@ -469,3 +469,54 @@ def test_bad_configuration_stops_at_start_with_one_line(
     assert took < 15, f"took {took:.1f} s to fail"
     # It never fell back to the embedded store.
     assert not (tmp_path / "data" / "events.sqlite").exists()
+
+
+def test_ingest_in_two_processes_stores_every_batch_once(server: Server) -> None:
+    """`--role ingest --workers 2`: both processes answer on one port, and
+    batches posted concurrently through them are all stored, once each."""
+    http = server.start("--role", "ingest", "--workers", "2")
+    students = [f"s{i:02d}" for i in range(12)]
+    seed(http, students)
+    pids = {httpx.get(f"{server.base}/healthz").json()["pid"] for _ in range(40)}
+    assert len(pids) == 2, pids
+    rng = random.Random(5)
+    batches = [
+        [attempt(rng.choice(students), "o-latest", correct=rng.randrange(11)) for _ in range(50)]
+        for _ in range(24)
+    ]
+    positions: list[int] = []
+
+    def send(mine: list[list[Event]]) -> None:
+        with httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+            for b in mine:
+                positions.append(post(c, b)["position"])
+
+    threads = [threading.Thread(target=send, args=(batches[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(positions) == len(batches)
+    again = post(http, batches[0])  # a batch sent twice: all duplicates
+    assert again["stored"] == 0 and again["duplicates"] == 50
+    server.stop()
+
+    http = server.start()  # role all on the same store: projections and reads
+    wait_projected(http, max(positions))
+    sent = Counter(e["student_id"] for b in batches for e in b)
+    for s in students:
+        assert len(history(http, s)) == sent[s], s
+
+
+def test_workers_above_one_only_for_the_roles_that_keep_no_state(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [MASTERY, "serve", "--role", "all", "--workers", "2", "--data-dir", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        "mastery: --workers 2 needs --role ingest or query; role 'all' runs the projections, once"
+    )
