@@ -64,6 +64,30 @@ class IndexRow(NamedTuple):
     body_hash: str
 
 
+def at_heads(stored_events: Sequence[StoredEvent], heads: dict[UUID, int]) -> list[StoredEvent]:
+    """The events numbered on from their streams' heads, in batch order.
+
+    A batch is checked against the heads it read, but its versions are taken
+    here, inside the appending transaction that holds the log's write lock:
+    a writer that appended to the same students since the check has committed
+    by then, so concurrent batches for one class queue instead of colliding
+    on (stream, version) and retrying until they give up. Only the order of a
+    stream's versions means anything, and the batch keeps it.
+    """
+    following: dict[UUID, int] = {}
+    out = []
+    for e in stored_events:
+        stream = e.originator_id
+        assert isinstance(stream, UUID)
+        v = following[stream] = following.get(stream, heads[stream]) + 1
+        out.append(e if v == e.originator_version else StoredEvent(stream, v, e.topic, e.state))
+    return out
+
+
+def _streams(stored_events: Sequence[StoredEvent]) -> list[UUID]:
+    return list(dict.fromkeys(e.originator_id for e in stored_events if isinstance(e.originator_id, UUID)))
+
+
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), _CHUNK):
         yield items[i : i + _CHUNK]
@@ -78,30 +102,24 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
             "objective_id TEXT, body_hash TEXT NOT NULL) WITHOUT ROWID",
         ]
 
-    def _insert_events(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        ids = super()._insert_events(c, stored_events, **kwargs)
-        rows: Sequence[IndexRow] = kwargs.get("index_rows") or ()
-        if rows:
-            c.executemany("INSERT INTO event_index VALUES (?,?,?,?,?)", rows)
-        return ids
-
     def select_heads(self, stream_ids: Sequence[UUID]) -> dict[UUID, int]:
-        heads: dict[UUID, int] = {}
         with self.datastore.transaction(commit=False) as c:
-            for chunk in _chunks(stream_ids):
-                # One index probe per stream: MAX with an equality on the key's
-                # prefix reads one entry, where GROUP BY would read every event.
-                values = ",".join(["(?)"] * len(chunk))
-                c.execute(
-                    f"WITH ids(id) AS (VALUES {values}) SELECT id, (SELECT MAX(originator_version) "
-                    f"FROM {self.events_table_name} WHERE originator_id = id) FROM ids",
-                    [s.hex for s in chunk],
-                )
-                for oid, version in c.fetchall():
-                    if version is not None:
-                        heads[UUID(oid)] = int(version)
+            return self._heads(c, stream_ids)
+
+    def _heads(self, c: SQLiteCursor, stream_ids: Sequence[UUID]) -> dict[UUID, int]:
+        heads: dict[UUID, int] = {}
+        for chunk in _chunks(stream_ids):
+            # One index probe per stream: MAX with an equality on the key's
+            # prefix reads one entry, where GROUP BY would read every event.
+            values = ",".join(["(?)"] * len(chunk))
+            c.execute(
+                f"WITH ids(id) AS (VALUES {values}) SELECT id, (SELECT MAX(originator_version) "
+                f"FROM {self.events_table_name} WHERE originator_id = id) FROM ids",
+                [s.hex for s in chunk],
+            )
+            for oid, version in c.fetchall():
+                if version is not None:
+                    heads[UUID(oid)] = int(version)
         return heads
 
     def select_index(self, event_ids: Sequence[str]) -> dict[str, IndexRow]:
@@ -145,8 +163,13 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         return self.select_heads(stream_ids), self.select_index(event_ids)
 
     def append_batch(self, stored_events: Sequence[StoredEvent], index_rows: Sequence[IndexRow]) -> int:
-        """Store learning events and their index rows in one transaction; the log position after them."""
-        ids = self.insert_events(stored_events, index_rows=index_rows)
+        """Store learning events and their index rows in one transaction; the log
+        position after them. Versions are taken from the heads inside it (see
+        `at_heads`): the index rows go first, which takes SQLite's write lock."""
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany("INSERT INTO event_index VALUES (?,?,?,?,?)", index_rows)
+            heads = self._heads(c, _streams(stored_events))
+            ids = self._insert_events(c, at_heads(stored_events, heads))
         assert ids
         return max(ids)
 
@@ -214,24 +237,6 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
                 "record_type text NOT NULL, objective_id text, body_hash text NOT NULL)"
             ).format(self.index_table)
         )
-
-    def _insert_events(
-        self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        rows: Sequence[IndexRow] = kwargs.get("index_rows") or ()
-        if rows:
-            # Take the log's lock before touching the index, so two writers of the
-            # same event id queue on the lock instead of deadlocking on each other.
-            self._lock_table(curs)
-            cols = list(zip(*rows, strict=True))
-            curs.execute(
-                SQL(
-                    "INSERT INTO {} SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], "
-                    "%b::text[], %b::text[])"
-                ).format(self.index_table),
-                [list(c) for c in cols],
-            )
-        super()._insert_events(curs, stored_events, **kwargs)
 
     def _insert_stored_events(
         self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -302,9 +307,12 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
                 copy.set_types(_INDEX_TYPES)
                 for index_row in index_rows:
                     copy.write_row(index_row)
+            with conn.cursor(row_factory=tuple_row) as heads:
+                heads.execute(self._select_heads, [_streams(stored_events)], prepare=True)
+                at = {oid: int(v) for oid, v in heads.fetchall() if v is not None}
             with curs.copy(self._copy_events) as copy:
                 copy.set_types(_EVENT_TYPES)
-                for e in stored_events:
+                for e in at_heads(stored_events, at):
                     copy.write_row((e.originator_id, e.originator_version, e.topic, e.state))
             curs.execute(self.max_notification_id_statement, prepare=True)
             head = curs.fetchone()

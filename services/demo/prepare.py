@@ -58,7 +58,10 @@ def prepare(
             )
         return False, demo_district(students, seed, datetime.fromisoformat(found["today"]))
     if ledger.store.head_position() > 0:
-        raise DemoMismatchError(f"{data_dir} already holds data that is not a demo; use another --data-dir")
+        raise DemoMismatchError(
+            f"{data_dir} holds data but no finished demo (real data, or a demo load that was "
+            "interrupted); remove it (make clean) or use another --data-dir"
+        )
     today = datetime.now(UTC)
     district = demo_district(students, seed, today)
     total = students * EVENTS_PER_STUDENT

@@ -1,4 +1,5 @@
-"""School and district summaries: how much learning is happening, by grade, subject and week.
+"""School and district summaries: how much learning is happening, by grade,
+subject and week, and by class (in a school) or school (in the district).
 
 The headline measure is objectives mastered per student per week. A cell's
 students are those of its grade (in the school, or the district) with any
@@ -16,14 +17,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.engine import Connection
 
 from domain.growth import week_start
-from services.projections.catalog import objectives, students
+from services.projections.catalog import classes, enrolments, objectives, schools, students
 from services.projections.mastery import mastery_current
 
 MIN_CELL_SIZE = 10
@@ -52,6 +53,20 @@ class WeekCellOut(BaseModel):
     mastered_per_student: float | None
 
 
+class UnitSummaryOut(BaseModel):
+    """The headline measure for one class (in a school's summary) or one
+    school (in the district's), over every grade and subject of its students."""
+
+    kind: Literal["class", "school"]
+    id: str
+    name: str
+    suppressed: bool
+    students: int | None
+    mastered: int | None
+    mastered_per_student: float | None
+    mastered_per_student_per_week: float | None
+
+
 class SummaryOut(BaseModel):
     school_id: str | None
     measure: str
@@ -59,6 +74,7 @@ class SummaryOut(BaseModel):
     weeks: list[date]
     groups: list[GroupSummaryOut]
     cells: list[WeekCellOut]
+    breakdown: list[UnitSummaryOut]
 
 
 def _rate(n: int, d: float) -> float:
@@ -101,6 +117,54 @@ def _counts(where: list[Any]) -> tuple[Select[Any], Select[Any]]:
     return totals, by_day
 
 
+def _mastered_per_student(where: list[Any]) -> Select[Any]:
+    m = mastery_current
+    mastered = func.sum(case((m.c.status == "mastered", 1), else_=0))
+    return select(m.c.student_id, mastered).where(*where).group_by(m.c.student_id)
+
+
+def _breakdown(
+    conn: Connection, school_id: str | None, per_student: dict[str, int], weeks: int
+) -> list[UnitSummaryOut]:
+    """By class in a school, by school in the district. A unit's students are
+    its members with any mastery row; a student in two classes counts in both,
+    with all of its mastery (a class names no subject: where subjects are
+    taught in separate classes, the grade × subject groups say more)."""
+    if school_id is None:
+        kind: Literal["class", "school"] = "school"
+        q = select(schools.c.school_id, schools.c.name, students.c.student_id).join(
+            students, students.c.school_id == schools.c.school_id
+        )
+    else:
+        kind = "class"
+        q = (
+            select(classes.c.class_id, classes.c.name, enrolments.c.student_id)
+            .join(enrolments, enrolments.c.class_id == classes.c.class_id)
+            .where(classes.c.school_id == school_id)
+        )
+    members: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for unit_id, name, student_id in conn.execute(q):
+        if student_id in per_student:
+            members[(unit_id, name)].append(per_student[student_id])
+    out = []
+    for (unit_id, name), counts in sorted(members.items()):
+        n, k = len(counts), sum(counts)
+        hidden = n < MIN_CELL_SIZE
+        out.append(
+            UnitSummaryOut(
+                kind=kind,
+                id=unit_id,
+                name=name,
+                suppressed=hidden,
+                students=None if hidden else n,
+                mastered=None if hidden else k,
+                mastered_per_student=None if hidden else _rate(k, n),
+                mastered_per_student_per_week=None if hidden else _rate(k, n * max(1, weeks)),
+            )
+        )
+    return out
+
+
 def summarise(conn: Connection, school_id: str | None) -> SummaryOut:
     # The database counts, so that one row per group (and per group and day)
     # comes back rather than every mastery row of the scope (200k for the
@@ -118,7 +182,9 @@ def summarise(conn: Connection, school_id: str | None) -> SummaryOut:
     mastered: dict[tuple[str, str], int] = defaultdict(int)
     in_progress: dict[tuple[str, str], int] = defaultdict(int)
     weekly: dict[tuple[str, str, date], int] = defaultdict(int)
+    per_student: dict[str, int] = {}
     for where in scopes:
+        per_student.update((sid, int(k or 0)) for sid, k in conn.execute(_mastered_per_student(where)))
         totals, by_day = _counts(where)
         for grade, subject, n, n_mastered, n_in_progress in conn.execute(totals):
             population[(grade, subject)] += int(n)
@@ -173,4 +239,5 @@ def summarise(conn: Connection, school_id: str | None) -> SummaryOut:
         weeks=weeks,
         groups=groups,
         cells=cells,
+        breakdown=_breakdown(conn, school_id, per_student, len(weeks)),
     )

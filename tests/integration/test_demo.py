@@ -61,6 +61,15 @@ def test_demo_loads_once_and_prints_the_same_tokens(tmp_path: Path) -> None:
     assert other.returncode == 2
     assert len(other.stderr.strip().splitlines()) == 1 and "seed 7" in other.stderr
 
+    # An interrupted load leaves data without the marker: refused, saying how to go on.
+    (tmp_path / "d" / "demo.json").unlink()
+    interrupted = _demo(tmp_path / "d")
+    assert interrupted.returncode == 2
+    assert interrupted.stderr.strip().splitlines() == [
+        f"mastery: {tmp_path / 'd'} holds data but no finished demo (real data, or a demo load that was "
+        "interrupted); remove it (make clean) or use another --data-dir"
+    ]
+
 
 def test_district_is_deterministic_and_references_point_backwards() -> None:
     from datetime import UTC, datetime

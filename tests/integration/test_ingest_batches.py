@@ -13,6 +13,7 @@ import threading
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
+from domain.ids import learner_stream
 from domain.learner import Learner
 from services.bootstrap import Ledger
 from services.ingest.schemas import EventBatchIn, ObjectiveIn, SchoolIn, StudentIn
@@ -88,3 +89,52 @@ def test_concurrent_writers_of_the_same_new_events_store_them_once(ledger: Ledge
     assert sorted((r.stored, r.duplicates) for r in results) == [(0, 40), (0, 40), (40, 0)]
     assert len({r.position for r in results}) == 1
     assert ledger.store.indexed.count_index() == 40
+
+
+def test_concurrent_batches_for_the_same_students_queue_instead_of_failing(ledger: Ledger) -> None:
+    """Eight writers, each with its own events for the same two students, at
+    once and again and again: every batch is stored (none gives up after
+    colliding on stream versions), and each stream's versions run on without
+    a gap or a repeat, in each batch's order."""
+    ledger.roster.put_school("sch1", SchoolIn(name="Lincoln"))
+    for s in ("s1", "s2"):
+        ledger.roster.put_student(s, StudentIn(name=s, grade="7", school_id="sch1"))
+    objective = {"statement": "o1", "subject": "math", "course": "c", "unit": "u", "rule": RULE_9_OF_10}
+    ledger.roster.put_objective("o1", ObjectiveIn.model_validate(objective))
+    writers, rounds = 8, 6
+    batches = [
+        [
+            _BATCH.validate_python(
+                {"events": [attempt(student=s, correct=i % 11) for i in range(5) for s in ("s1", "s2")]}
+            )
+            for _ in range(rounds)
+        ]
+        for _ in range(writers)
+    ]
+    failures: list[BaseException] = []
+    start = threading.Barrier(writers)
+
+    def write(mine: list[EventBatchIn]) -> None:
+        start.wait()
+        try:
+            for b in mine:
+                assert ledger.writer.write(b.events, "test:writer", "req").stored == 10
+        except BaseException as e:
+            failures.append(e)
+
+    threads = [threading.Thread(target=write, args=(b,)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    for s in ("s1", "s2"):
+        events = [
+            e for e in ledger.store.events.get(learner_stream(s)) if isinstance(e, Learner.LearningEvent)
+        ]
+        assert [e.originator_version for e in events] == list(range(2, 2 + writers * rounds * 5)), s
+        by_id = {e.event_id: e.originator_version for e in events}
+        for mine in batches:
+            for b in mine:
+                versions = [by_id[str(e.event_id)] for e in b.events if e.student_id == s]
+                assert versions == sorted(versions)

@@ -332,6 +332,8 @@ def test_school_and_district_summaries_suppress_small_cells(client: TestClient) 
     for s in small:
         r = client.put(f"/v1/students/{s}", json={"name": s, "grade": "8", "school_id": "sch1"})
         assert r.status_code in (200, 201)
+    r = client.put("/v1/classes/c8", json={"name": "8A", "school_id": "sch1", "student_ids": list(small)})
+    assert r.status_code in (200, 201)
     assert client.put("/v1/schools/sch2", json={"name": "Other"}).status_code in (200, 201)
     assert client.put(
         "/v1/students/far-1", json={"name": "f", "grade": "7", "school_id": "sch2"}
@@ -370,11 +372,40 @@ def test_school_and_district_summaries_suppress_small_cells(client: TestClient) 
     g8 = next(g for g in body["groups"] if g["grade"] == "8")
     assert g8["suppressed"] is True and g8["students"] is None and g8["mastered"] is None
     assert all(c["suppressed"] and c["mastered"] is None for c in body["cells"] if c["grade"] == "8")
+    # The amount of learning by class: 7B's twelve students, 8A's three suppressed.
+    assert body["breakdown"] == [
+        {
+            "kind": "class",
+            "id": "c1",
+            "name": "7B",
+            "suppressed": False,
+            "students": 12,
+            "mastered": 18,
+            "mastered_per_student": 1.5,
+            "mastered_per_student_per_week": 0.75,
+        },
+        {
+            "kind": "class",
+            "id": "c8",
+            "name": "8A",
+            "suppressed": True,
+            "students": None,
+            "mastered": None,
+            "mastered_per_student": None,
+            "mastered_per_student_per_week": None,
+        },
+    ]
 
     # The district adds sch2's grade-7 student to the same cell.
     d = _get(client, "/v1/district/summary", pos)
     d7 = next(g for g in d["groups"] if g["grade"] == "7")
     assert d7["students"] == 13 and d7["mastered"] == 19 and d["school_id"] is None
+    # And by school: sch1's fifteen students, sch2's one suppressed.
+    by_school = {u["id"]: u for u in d["breakdown"]}
+    assert [u["kind"] for u in d["breakdown"]] == ["school", "school"]
+    assert (by_school["sch1"]["students"], by_school["sch1"]["mastered"]) == (15, 21)
+    assert by_school["sch1"]["mastered_per_student_per_week"] == 0.7
+    assert by_school["sch2"]["suppressed"] is True and by_school["sch2"]["mastered"] is None
 
     assert client.get("/v1/schools/nope/summary").status_code == 404
     for role in ("teacher", "student", "guardian", "ingest"):
