@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", choices=("postgres", "sqlite"), action="append", help="default postgres")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--lag-seconds", type=float, default=30.0)
-    p.add_argument("--lag-load", type=float, default=2_000.0, help="events/s written while lag is probed")
+    p.add_argument("--lag-load", type=float, default=500.0, help="events/s written while lag is probed")
     p.add_argument("--out", type=Path, default=None, help="JSON file (default bench/results/latest.json)")
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
     args = p.parse_args(argv)

@@ -105,6 +105,16 @@ def open_reader(settings: Settings, engine: Engine) -> Engine:
     return create_engine(_sqlalchemy_url(settings.database_url), pool_size=10, max_overflow=10, **_JSON)
 
 
+def analyze(engine: Engine, tables: Sequence[str]) -> None:
+    """Fresh statistics for tables just filled in bulk. Without them (and with
+    autovacuum off, as on some servers) PostgreSQL planned the live
+    projection's key lookups on a rebuilt table as a sort of the whole table:
+    400 ms a batch instead of 20."""
+    with engine.begin() as conn:
+        for name in tables:
+            conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(name)}")
+
+
 def swap_tables(conn: Connection, live: str, fresh: str, retired: str) -> None:
     """Put `fresh` in place of `live` inside the caller's transaction.
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, inspect
 
 from infra.readstore import (
+    analyze,
     forget_position,
     lock_positions,
     projection_tracking,
@@ -98,6 +99,7 @@ def rebuild(
             report(loaded)
 
         done = load_streams(ledger, shadows, head, batch, loaded=add)
+    analyze(engine, [t.name for s in shadows for t in s.tables])
     with engine.begin() as conn:
         for s in shadows:
             set_position(conn, s.name, head)
@@ -115,6 +117,9 @@ def rebuild(
                 swap_tables(conn, live_table.name, fresh.name, live_table.name + suffix + "_old")
             set_position(conn, p.name, tracked_position(conn, s.name))
             forget_position(conn, s.name)
+    if engine.dialect.name == "sqlite":
+        # SQLite keeps statistics by table name, and a rename leaves them behind.
+        analyze(engine, [t.name for p in live for t in p.tables])
     return RebuildReport(tuple(p.name for p in live), done, time.perf_counter() - started)
 
 
