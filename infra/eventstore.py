@@ -35,6 +35,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
+from infra.pgadmin import schema_lock
 from infra.settings import ConfigError, Settings
 from infra.transcoder import OrjsonTranscoder
 
@@ -478,7 +479,7 @@ def open_event_store(settings: Settings) -> LedgerStore:
             "SQLITE_DBNAME": str(settings.events_path),
             "SQLITE_LOCK_TIMEOUT": "30",
         }
-    else:
-        check_postgres(settings.database_url)
-        env = _postgres_env(settings.database_url)
-    return LedgerStore(env=env)
+        return LedgerStore(env=env)
+    check_postgres(settings.database_url)
+    with schema_lock(settings.database_url):  # the library creates its tables as it starts
+        return LedgerStore(env=_postgres_env(settings.database_url))

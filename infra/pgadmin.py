@@ -38,3 +38,24 @@ def scratch_database(admin_url: str, prefix: str, keep: bool = False) -> Iterato
         if not keep:
             with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# Any fixed number: it names the lock, across every process on the database.
+_SCHEMA_LOCK = 0x6D61_7374  # "mast"
+
+
+@contextlib.contextmanager
+def schema_lock(url: str) -> Iterator[None]:
+    """Hold a database-wide advisory lock while creating tables.
+
+    `CREATE TABLE IF NOT EXISTS` from several processes at once (the workers
+    of `mastery serve --workers N` or of a parallel rebuild, starting
+    together) can fail with "tuple concurrently updated"; under this lock they
+    take turns, and all but the first find the tables there.
+    """
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", [_SCHEMA_LOCK])
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", [_SCHEMA_LOCK])

@@ -22,8 +22,10 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from infra.bulk import insert_ignore, upsert
+from infra.pgadmin import schema_lock
 from infra.settings import Settings
 
 # Index and constraint names carry their table's name, so a rebuild's fresh
@@ -82,7 +84,11 @@ def open_read_store(settings: Settings) -> Engine:
         # psycopg too (its psycopg2 dialect does): a 200k-event rebuild sent
         # 291k single-row statements otherwise.
         engine.dialect.use_insertmanyvalues_wo_returning = True
-    metadata.create_all(engine)
+    if settings.database_url is None:
+        create_tables(engine, metadata.sorted_tables)
+    else:
+        with schema_lock(settings.database_url):
+            create_tables(engine, metadata.sorted_tables)
     return engine
 
 
@@ -103,6 +109,19 @@ def open_reader(settings: Settings, engine: Engine) -> Engine:
     if settings.database_url is None:
         return engine
     return create_engine(_sqlalchemy_url(settings.database_url), pool_size=10, max_overflow=10, **_JSON)
+
+
+def create_tables(engine: Engine, tables: Sequence[Table]) -> None:
+    """CREATE … IF NOT EXISTS, so that processes starting together on a new
+    store do not trip over each other (SQLAlchemy's create_all checks, then
+    creates: two processes both find the table missing). On PostgreSQL the
+    caller also holds `schema_lock`: concurrent IF NOT EXISTS can still clash
+    in its catalog."""
+    with engine.begin() as conn:
+        for t in tables:
+            conn.execute(CreateTable(t, if_not_exists=True))
+            for ix in t.indexes:
+                conn.execute(CreateIndex(ix, if_not_exists=True))
 
 
 def analyze(engine: Engine, tables: Sequence[str]) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, inspect
 
 from infra.readstore import (
     analyze,
+    create_tables,
     forget_position,
     lock_positions,
     projection_tracking,
@@ -74,9 +75,7 @@ def rebuild(
     _drop_leftovers(engine, live)
     suffix = f"{SHADOW}{time.time_ns()}"
     shadows = [p.shadow(suffix) for p in live]
-    for s in shadows:
-        for t in s.tables:
-            t.create(engine)
+    create_tables(engine, [t for s in shadows for t in s.tables])
     batch = ledger.settings.rebuild_batch_size
     runner = ProjectionRunner(ledger.store, engine, shadows, batch)
     head = ledger.store.head_position()
