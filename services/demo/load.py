@@ -29,9 +29,10 @@ def load_roster(ledger: Ledger, district: District) -> None:
         ledger.roster.put_student(
             sid, StudentIn(name=district.student_name(i), grade=str(6 + i % 3), school_id=school_of[sid])
         )
-    for cid, school, members in district.classes():
+    for i, (cid, school, members) in enumerate(district.classes()):
+        name = f"Algebra 1, section {i + 1}"
         ledger.roster.put_class(
-            cid, ClassIn(name=cid, school_id=school, teacher_ids=[f"t-{cid}"], student_ids=members)
+            cid, ClassIn(name=name, school_id=school, teacher_ids=[f"t-{cid}"], student_ids=members)
         )
 
 
