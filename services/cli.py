@@ -195,6 +195,14 @@ def rebuild(
     projection: Annotated[
         list[str] | None, typer.Option("--projection", help="only this read model (repeatable); default all")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="processes for the bulk load (MASTERY_REBUILD_WORKERS; default one per CPU on "
+            "PostgreSQL, one on SQLite)",
+            min=1,
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Rebuild read models from the event log; serving continues on the old ones meanwhile."""
@@ -223,7 +231,7 @@ def rebuild(
                 speed = bar.tasks[0].speed or 0.0
                 bar.update(task, completed=min(done, head), total=max(head, 1), rate=speed)
 
-            report = run_rebuild(ledger, projection or [], progress)
+            report = run_rebuild(ledger, projection or [], progress, workers)
     finally:
         ledger.close()
     out.print(

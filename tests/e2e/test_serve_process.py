@@ -396,7 +396,7 @@ def test_sigkill_while_projecting_a_backlog_ends_equal_to_a_rebuild(server: Serv
 
     # A rebuild from position 0 (serving continues meanwhile) must change nothing.
     done = subprocess.run(
-        [MASTERY, "rebuild", "--data-dir", str(server.data_dir)],
+        [MASTERY, "rebuild", "--workers", "2", "--data-dir", str(server.data_dir)],
         env=server.env,
         capture_output=True,
         timeout=120,
