@@ -81,6 +81,22 @@ def _rate(n: int, d: float) -> float:
     return round(n / d, 3) if d else 0.0
 
 
+def _measured(students: int, mastered: int, weeks: int | None = None) -> dict[str, Any]:
+    """The numbers of a group, cell or unit of `students` students, with the
+    one suppression rule: under MIN_CELL_SIZE every number is null. With
+    `weeks`, also the headline rate over that many weeks (at least one)."""
+    hidden = students < MIN_CELL_SIZE
+    out: dict[str, Any] = {
+        "suppressed": hidden,
+        "students": None if hidden else students,
+        "mastered": None if hidden else mastered,
+        "mastered_per_student": None if hidden else _rate(mastered, students),
+    }
+    if weeks is not None:
+        out["mastered_per_student_per_week"] = None if hidden else _rate(mastered, students * max(1, weeks))
+    return out
+
+
 def _counts(where: list[Any]) -> tuple[Select[Any], Select[Any]]:
     """Two aggregates over the mastery rows `where` selects: per grade and
     subject (students, mastered, in progress), and mastered per grade, subject
@@ -146,23 +162,10 @@ def _breakdown(
     for unit_id, name, student_id in conn.execute(q):
         if student_id in per_student:
             members[(unit_id, name)].append(per_student[student_id])
-    out = []
-    for (unit_id, name), counts in sorted(members.items()):
-        n, k = len(counts), sum(counts)
-        hidden = n < MIN_CELL_SIZE
-        out.append(
-            UnitSummaryOut(
-                kind=kind,
-                id=unit_id,
-                name=name,
-                suppressed=hidden,
-                students=None if hidden else n,
-                mastered=None if hidden else k,
-                mastered_per_student=None if hidden else _rate(k, n),
-                mastered_per_student_per_week=None if hidden else _rate(k, n * max(1, weeks)),
-            )
-        )
-    return out
+    return [
+        UnitSummaryOut(kind=kind, id=unit_id, name=name, **_measured(len(counts), sum(counts), weeks))
+        for (unit_id, name), counts in sorted(members.items())
+    ]
 
 
 def summarise(conn: Connection, school_id: str | None) -> SummaryOut:
@@ -204,34 +207,16 @@ def summarise(conn: Connection, school_id: str | None) -> SummaryOut:
     for grade, subject in sorted(population):
         key = (grade, subject)
         n = population[key]
-        hidden = n < MIN_CELL_SIZE
+        group = _measured(n, mastered[key], len(weeks))
+        hidden = group["suppressed"]
         groups.append(
             GroupSummaryOut(
-                grade=grade,
-                subject=subject,
-                suppressed=hidden,
-                students=None if hidden else n,
-                mastered=None if hidden else mastered[key],
-                in_progress=None if hidden else in_progress[key],
-                mastered_per_student=None if hidden else _rate(mastered[key], n),
-                mastered_per_student_per_week=None
-                if hidden
-                else _rate(mastered[key], n * max(1, len(weeks))),
+                grade=grade, subject=subject, in_progress=None if hidden else in_progress[key], **group
             )
         )
         for w in weeks:
-            k = weekly.get((grade, subject, w), 0)
-            cells.append(
-                WeekCellOut(
-                    grade=grade,
-                    subject=subject,
-                    week=w,
-                    suppressed=hidden,
-                    students=None if hidden else n,
-                    mastered=None if hidden else k,
-                    mastered_per_student=None if hidden else _rate(k, n),
-                )
-            )
+            cell = _measured(n, weekly.get((grade, subject, w), 0))
+            cells.append(WeekCellOut(grade=grade, subject=subject, week=w, **cell))
     return SummaryOut(
         school_id=school_id,
         measure=MEASURE,
