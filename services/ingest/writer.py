@@ -5,7 +5,7 @@ Nothing here loads a student's history: one round trip reads the head version
 of every stream in the batch (which also proves each student is rostered and
 each objective exists) and the event index rows of the events it references.
 The versions are taken from the heads again inside the appending transaction,
-under the log's write lock (`infra.eventstore.at_heads`), so concurrent batches
+under the log's write lock (`infra.recorders.at_heads`), so concurrent batches
 for the same students queue; the event-id uniqueness of the store guards
 against two writers of one event id, and then the whole batch is checked
 again and retried.

@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from multiprocessing.queues import Queue
 from queue import Empty
 
-from infra.eventstore import END_OF_STREAMS, FIRST_STREAM, StreamRange, stream_ranges
+from infra.recorders import END_OF_STREAMS, FIRST_STREAM, StreamRange, stream_ranges
 from infra.settings import Settings
 from services.bootstrap import Ledger, build_ledger
 from services.projections.base import Projection
