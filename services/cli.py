@@ -206,8 +206,9 @@ def rebuild(
     data_dir: DataDir = None,
 ) -> None:
     """Rebuild read models from the event log; serving continues on the old ones meanwhile."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
+    from infra.exclusive import AlreadyRunning
     from services.projections.rebuild import rebuild as run_rebuild
     from services.projections.rebuild import select_projections
 
@@ -224,14 +225,26 @@ def rebuild(
             TextColumn("{task.fields[rate]:,.0f} events/s"),
             TimeRemainingColumn(),
         )
-        with Progress(*columns, console=err) as bar:
-            task = bar.add_task("rebuild", total=ledger.store.head_position(), rate=0.0)
+        # Shown from the first progress report: a refusal (another rebuild
+        # running) is then the one line it is, with no bar around it.
+        bar = Progress(*columns, console=err)
+        task: TaskID | None = None
 
-            def progress(done: int, head: int) -> None:
-                speed = bar.tasks[0].speed or 0.0
-                bar.update(task, completed=min(done, head), total=max(head, 1), rate=speed)
+        def progress(done: int, head: int) -> None:
+            nonlocal task
+            if task is None:
+                bar.start()
+                task = bar.add_task("rebuild", total=max(head, 1), rate=0.0)
+            speed = bar.tasks[0].speed or 0.0
+            bar.update(task, completed=min(done, head), total=max(head, 1), rate=speed)
 
+        try:
             report = run_rebuild(ledger, projection or [], progress, workers)
+        except AlreadyRunning as e:
+            _die(str(e))
+        finally:
+            if task is not None:  # stopping a bar never started still prints a line
+                bar.stop()
     finally:
         ledger.close()
     out.print(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, inspect
 
+from infra.exclusive import exclusive
 from infra.readstore import (
     analyze,
     create_tables,
@@ -68,9 +69,17 @@ def rebuild(
     workers: int | None = None,
 ) -> RebuildReport:
     """Rebuild the named projections (all by default), the bulk load in
-    `workers` processes (default: the settings'). One rebuild at a time: this
-    one first drops what an interrupted one left behind."""
+    `workers` processes (default: the settings'). One rebuild at a time per
+    store (AlreadyRunning otherwise): this one first drops what an interrupted
+    one left behind."""
     live = select_projections(ledger, names)
+    with exclusive(ledger.settings, "rebuild"):
+        return _rebuild(ledger, live, progress, workers)
+
+
+def _rebuild(
+    ledger: Ledger, live: Sequence[Projection], progress: Progress | None, workers: int | None
+) -> RebuildReport:
     engine = ledger.engine
     _drop_leftovers(engine, live)
     suffix = f"{SHADOW}{time.time_ns()}"

@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select
+from typer.testing import CliRunner
 
+from infra.exclusive import AlreadyRunning, exclusive
 from infra.settings import Settings
+from services import cli
 from services.bootstrap import Ledger, build_ledger
 from services.demo.district import District, batches
 from services.demo.load import load_roster, write_batches
@@ -223,3 +226,40 @@ def test_an_interrupted_rebuild_leaves_nothing_behind_the_next_one(client: TestC
         tracked = {r[0] for r in conn.exec_driver_sql("SELECT projection FROM projection_tracking")}
     assert tracked == {"catalog", "mastery"}
     assert _snapshot(ledger) == before
+
+
+def test_a_second_rebuild_beside_a_running_one_is_refused_and_harms_nothing(client: TestClient) -> None:
+    ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
+    position = _district(client, random.Random(11))
+    assert ledger.runner.wait_for(position, 10)
+    before = _snapshot(ledger)
+    refusals: list[str] = []
+
+    def second_operator(done: int, head: int) -> None:
+        # Mid-load: a second rebuild would drop the first's fresh tables.
+        if not refusals:
+            with pytest.raises(AlreadyRunning) as refused:
+                rebuild(ledger)
+            refusals.append(str(refused.value))
+
+    report = rebuild(ledger, progress=second_operator)
+    assert refusals and refusals[0].startswith("another rebuild is running on "), refusals
+    assert report.events >= position
+    assert _snapshot(ledger) == before
+    rebuild(ledger)  # the lock went with the first rebuild
+    assert _snapshot(ledger) == before
+
+
+def test_the_cli_refuses_a_rebuild_while_one_runs_in_one_line(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MASTERY_DATA_DIR", str(settings.data_dir))
+    if settings.database_url:
+        monkeypatch.setenv("MASTERY_DATABASE_URL", settings.database_url)
+    with exclusive(settings, "rebuild"):  # as a rebuild in another process holds it
+        refused = CliRunner().invoke(cli.app, ["rebuild"])
+    assert refused.exit_code == 2
+    assert refused.output.startswith("mastery: another rebuild is running on ")
+    assert refused.output.count("\n") == 1, refused.output
+    done = CliRunner().invoke(cli.app, ["rebuild"])
+    assert done.exit_code == 0, done.output
