@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -229,14 +230,17 @@ def rebuild(
         # running) is then the one line it is, with no bar around it.
         bar = Progress(*columns, console=err)
         task: TaskID | None = None
+        started = time.perf_counter()
 
         def progress(done: int, head: int) -> None:
             nonlocal task
             if task is None:
                 bar.start()
                 task = bar.add_task("rebuild", total=max(head, 1), rate=0.0)
-            speed = bar.tasks[0].speed or 0.0
-            bar.update(task, completed=min(done, head), total=max(head, 1), rate=speed)
+            # The whole run's rate: rich's own speed needs several updates, and
+            # a small log is loaded in one.
+            rate = done / max(time.perf_counter() - started, 1e-6)
+            bar.update(task, completed=min(done, head), total=max(head, 1), rate=rate)
 
         try:
             report = run_rebuild(ledger, projection or [], progress, workers)
