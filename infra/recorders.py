@@ -14,12 +14,14 @@ table lock). For a rebuild they add `select_by_stream`, the log read in
 from __future__ import annotations
 
 import itertools
+from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import (
+    AggregateRecorder,
     InterfaceError,
     Notification,
     OperationalError,
@@ -84,7 +86,33 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[i : i + _CHUNK]
 
 
-class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
+class WholeStreamReads(AggregateRecorder):
+    """A whole stream read with the columns it needs and one stream UUID for
+    all its rows (an audit replay reads 5,000 events through here); any
+    other selection goes to the library's own query. Put before the
+    library's recorder in the bases."""
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        if gt is not None or lte is not None or desc or limit is not None:
+            # The library's concrete recorder, which follows this class in both recorders' bases.
+            return super().select_events(  # type: ignore[safe-super]
+                originator_id, gt=gt, lte=lte, desc=desc, limit=limit
+            )
+        return self._select_stream_events(originator_id)
+
+    @abstractmethod
+    def _select_stream_events(self, originator_id: UUID | str) -> list[StoredEvent]: ...
+
+
+class IndexedSQLiteRecorder(WholeStreamReads, SQLiteApplicationRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -164,20 +192,9 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         assert ids
         return max(ids)
 
-    def select_events(
-        self,
-        originator_id: UUID | str,
-        *,
-        gt: int | None = None,
-        lte: int | None = None,
-        desc: bool = False,
-        limit: int | None = None,
-    ) -> Sequence[StoredEvent]:
-        if gt is not None or lte is not None or desc or limit is not None:
-            return super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
-        # A whole stream (an audit replay reads 5,000 events through here): the
-        # columns needed and one UUID for every row, where the library's query
-        # reads every column and parses the stream id again for each row.
+    def _select_stream_events(self, originator_id: UUID | str) -> list[StoredEvent]:
+        # Every column the library reads, and its stream id parsed again for
+        # each row, cost more than the replay's use of them: see WholeStreamReads.
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT originator_version, topic, state FROM {self.events_table_name} "
@@ -193,7 +210,7 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         return [StoredEvent(stream, v, topic, state) for v, topic, state in rows]
 
 
-class IndexedPostgresRecorder(PostgresApplicationRecorder):
+class IndexedPostgresRecorder(WholeStreamReads, PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.index_table = Identifier(self.datastore.schema, "event_index")
@@ -334,28 +351,9 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
                 for nid, oid, v, topic, state in curs.fetchall()
             ]
 
-    def select_events(
-        self,
-        originator_id: UUID | str,
-        *,
-        gt: int | None = None,
-        lte: int | None = None,
-        desc: bool = False,
-        limit: int | None = None,
-    ) -> Sequence[StoredEvent]:
-        if gt is not None or lte is not None or desc or limit is not None:
-            events: Sequence[StoredEvent] = super().select_events(
-                originator_id, gt=gt, lte=lte, desc=desc, limit=limit
-            )
-        else:
-            events = self._select_stream_events(originator_id)
-        return events
-
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's select_events
     def _select_stream_events(self, originator_id: UUID | str) -> list[StoredEvent]:
-        # A whole stream (an audit replay reads 5,000 events through here):
-        # plain tuples of the columns needed and one UUID for every row, where
-        # the library builds a dict per row and a UUID per row.
+        # Plain tuples: the library builds a dict and a UUID for every row.
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(self._select_stream, [originator_id], prepare=True)
             rows = curs.fetchall()
