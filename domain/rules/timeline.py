@@ -16,6 +16,7 @@ Only the status name is kept: the audit trail shows no sentence, flag or score.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -26,16 +27,16 @@ from domain.rules.model import Average, Bkt, DecayingAverage, Highest, Latest, N
 from domain.rules.status import RuleVersion, StatusName, ordered_versions, voided_ids
 
 
-class _Tally:
+class _Tally(ABC):
     """What one calculation method's verdict needs of the counted evidence so
     far (at least one piece), fed in occurred order. Each subclass answers as
     `methods.decide` does."""
 
-    def add(self, evidence: Evidence, meets: bool, value: float | None) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def add(self, evidence: Evidence, meets: bool, value: float | None) -> None: ...
 
-    def mastered(self) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def mastered(self) -> bool: ...
 
 
 class _Latest(_Tally):
