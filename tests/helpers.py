@@ -9,6 +9,19 @@ from fastapi.testclient import TestClient
 
 RULE_9_OF_10: dict[str, Any] = {"threshold": {"kind": "correct_of", "min_correct": 9, "of": 10}}
 
+# An attempt's body with what a stored state must carry through unchanged:
+# nested lists and nulls, quotes, escapes, U+2028, astral characters.
+TRICKY_ATTEMPT_BODY: dict[str, Any] = {
+    "objective_id": "alg1.u2.o4",
+    "form": "A",
+    "evidence": "quiz",
+    "score": {"correct": 9, "total": 10},
+    "duration_seconds": 312.5,
+    "accommodations": {"extended_time_factor": 1.5},
+    "items": [{"n": 1, "ok": True, "answer": None}, {"n": 2, "ok": False, "answer": "x = -3"}],
+    "notes": 'Zoë wrote "√2" \u2028 and\n\ta tab\there \U0001f600',
+}
+
 
 def new_id() -> str:
     return str(uuid.uuid4())

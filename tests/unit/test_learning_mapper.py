@@ -22,20 +22,12 @@ from domain.ids import learner_stream
 from domain.learner import LEARNING_EVENT_CLASSES, learning_event
 from infra.eventstore import LedgerStore
 from infra.learning_mapper import LearningEventMapper, NewLearningEvent
+from tests.helpers import TRICKY_ATTEMPT_BODY
 
 RECORDED = datetime(2026, 9, 14, 14, 30, 0, 123456, tzinfo=UTC)
 BODIES: list[dict[str, Any]] = [
     {},
-    {
-        "objective_id": "alg1.u2.o4",
-        "form": "A",
-        "evidence": "quiz",
-        "score": {"correct": 9, "total": 10},
-        "duration_seconds": 312.5,
-        "accommodations": {"extended_time_factor": 1.5},
-        "items": [{"n": 1, "ok": True, "note": None}, {"n": 2, "answer": "x = -3"}],
-        "notes": 'Zoë wrote "√2"\n\ttwice \U0001f600',
-    },
+    TRICKY_ATTEMPT_BODY,
     # Values orjson writes unlike stdlib json: the transcoder's fallback keeps them identical.
     {"duration_seconds": 1e-05, "items": [{"big": 2**70, "inf": math.inf, "nan": math.nan, "tiny": -2.5e-7}]},
     {

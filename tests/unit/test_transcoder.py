@@ -29,6 +29,7 @@ from domain.roster import School, SchoolClass
 from domain.rules.model import Rule
 from infra.eventstore import LedgerStore
 from infra.transcoder import OrjsonTranscoder
+from tests.helpers import TRICKY_ATTEMPT_BODY
 
 AGGREGATES: tuple[type[Aggregate], ...] = (Learner, Objective, School, SchoolClass)
 T0 = datetime(2026, 9, 14, 9, 30, 0, 123456, tzinfo=UTC)
@@ -86,16 +87,7 @@ def event_classes() -> set[type]:
 
 
 BODIES: dict[str, dict[str, Any]] = {
-    "attempt": {
-        "objective_id": "alg1.u2.o4",
-        "form": "A",
-        "evidence": "quiz",
-        "score": {"correct": 9, "total": 10},
-        "duration_seconds": 312.5,
-        "accommodations": {"extended_time_factor": 1.5},
-        "items": [{"n": 1, "ok": True, "answer": None}, {"n": 2, "ok": False, "answer": "x = -3"}],
-        "notes": 'Zoë wrote "√2" \u2028 and a tab\there \U0001f600',
-    },
+    "attempt": TRICKY_ATTEMPT_BODY,
     "retake": {
         "objective_id": "alg1.u2.o4",
         "form": "B",
