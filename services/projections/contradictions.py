@@ -11,18 +11,17 @@ same however events were batched (live, redelivered or rebuilt).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table
 from sqlalchemy.engine import Connection
 
 from domain.learner import Learner
-from domain.records import Benchmark, BenchmarkResult, LearningRecord, Meta
+from domain.records import Benchmark, BenchmarkResult, LearningRecord
 from domain.rules.benchmark import ContradictionSpan
 from infra.bulk import Condition, delete_by_keys, fetch_by_keys, insert_ignore, insert_rows
 from infra.readstore import metadata
-from services.projections.records import record_of_row
+from services.projections.records import meta_of_row, record_of_row
 
 
 def benchmark_results_table(md: MetaData, suffix: str = "") -> Table:
@@ -130,13 +129,7 @@ _STRAY_VOIDS: list[Condition] = [("record_type", "=", "void"), ("objective_id", 
 
 def benchmark_of_row(row: dict[str, Any]) -> Benchmark:
     """One benchmark's items on one objective, as the rules read it."""
-    meta = Meta(
-        row["event_id"],
-        int(row["seq"]),
-        datetime.fromisoformat(row["occurred_at"]),
-        datetime.fromisoformat(row["recorded_at"]),
-        row["recorded_by"],
-    )
+    meta = meta_of_row(row)
     result = BenchmarkResult(row["objective_id"], int(row["correct"]), int(row["total"]))
     return Benchmark(meta, row["benchmark_id"], row["name"], (result,))
 

@@ -8,12 +8,12 @@ itself gives, so live, rebuilt and replayed statuses use one input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, select
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection, Row, RowMapping
 
 from domain.learner import Learner
 from domain.records import LearningRecord, Meta, parse_record
@@ -102,16 +102,20 @@ def objectives_of(conn: Connection, table: Table, event_ids: Iterable[str]) -> d
     return {r["event_id"]: r["objective_id"] for r in rows}
 
 
-def record_of_row(row: Row[Any] | dict[str, Any]) -> LearningRecord:
-    m = row._mapping if isinstance(row, Row) else row
-    meta = Meta(
+def meta_of_row(m: RowMapping | Mapping[str, Any]) -> Meta:
+    """The `Meta` of a row of a table keyed by learning event (records, benchmark items)."""
+    return Meta(
         m["event_id"],
         int(m["seq"]),
         datetime.fromisoformat(m["occurred_at"]),
         datetime.fromisoformat(m["recorded_at"]),
         m["recorded_by"],
     )
-    return parse_record(m["record_type"], meta, m["body"])
+
+
+def record_of_row(row: Row[Any] | dict[str, Any]) -> LearningRecord:
+    m = row._mapping if isinstance(row, Row) else row
+    return parse_record(m["record_type"], meta_of_row(m), m["body"])
 
 
 def records_for(
