@@ -142,9 +142,10 @@ def fetch_by_keys(
     cursor = conn.connection.cursor()
     try:
         if conn.dialect.name == "postgresql":
+            keys_source, on = _pg_keys(key_columns, q)
             cond, params = _conditions(where, "%s", q)
             cursor.execute(
-                f"SELECT {picks} FROM {q(table.name)} AS t {_pg_key_join(key_columns, q)}"
+                f"SELECT {picks} FROM {q(table.name)} AS t JOIN {keys_source} ON {on}"
                 + (f" WHERE {cond}" if cond else ""),
                 [*_key_arrays(key_columns, wanted), *params],
             )
@@ -181,11 +182,9 @@ def delete_by_keys(
     cursor = conn.connection.cursor()
     try:
         if conn.dialect.name == "postgresql":
-            on = " AND ".join(f"t.{q(k)} = k.k{i}" for i, k in enumerate(key_columns))
-            arrays = ", ".join("%b::text[]" for _ in key_columns)
-            aliases = ", ".join(f"k{i}" for i in range(len(key_columns)))
+            keys_source, on = _pg_keys(key_columns, q)
             cursor.execute(
-                f"DELETE FROM {q(table.name)} AS t USING unnest({arrays}) AS k({aliases}) WHERE {on}",
+                f"DELETE FROM {q(table.name)} AS t USING {keys_source} WHERE {on}",
                 _key_arrays(key_columns, wanted),
             )
         else:
@@ -202,11 +201,13 @@ def _key_arrays(key_columns: Sequence[str], keys: Sequence[tuple[str, ...]]) -> 
     return [[key[i] for key in keys] for i in range(len(key_columns))]
 
 
-def _pg_key_join(key_columns: Sequence[str], q: Any) -> str:
+def _pg_keys(key_columns: Sequence[str], q: Any) -> tuple[str, str]:
+    """The keys as a relation of text arrays (`_key_arrays`, one per key
+    column), and the condition matching table `t` to it."""
     arrays = ", ".join("%b::text[]" for _ in key_columns)
     aliases = ", ".join(f"k{i}" for i in range(len(key_columns)))
     on = " AND ".join(f"t.{q(k)} = k.k{i}" for i, k in enumerate(key_columns))
-    return f"JOIN unnest({arrays}) AS k({aliases}) ON {on}"
+    return f"unnest({arrays}) AS k({aliases})", on
 
 
 def _sqlite_key_filter(key_columns: Sequence[str], keys: Sequence[tuple[str, ...]], q: Any) -> str:
