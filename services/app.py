@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from infra.settings import Settings, load_settings
 from services.bootstrap import Ledger, build_ledger
@@ -19,6 +19,7 @@ from services.ingest.schemas import EventBatchIn
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
+from services.query_params import refuse_unknown_query_params
 
 DESCRIPTION = """An event-sourced learning-record store for mastery-based schools.
 Every endpoint needs `Authorization: Bearer <token>`. Errors are RFC 9457 problem+json."""
@@ -45,7 +46,13 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
             gc.unfreeze()  # an app that stops (tests start many) leaves its garbage collectable
             built.close()
 
-    app = FastAPI(title="Mastery Ledger", version="1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Mastery Ledger",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query_params)],  # on every route, included ones too
+    )
     install_error_handlers(app)
     if role in ("all", "ingest"):
         app.include_router(ingest_router)

@@ -22,6 +22,7 @@ from infra.readstore import reached_position
 from infra.tokens import Principal
 from services.bootstrap import Ledger
 from services.errors import Forbidden, NotReady, ProblemError
+from services.inputs import Position
 from services.projections.catalog import enrolments
 
 PROBLEM = "application/problem+json"
@@ -206,7 +207,7 @@ class ReadSession:
     position: int
 
 
-MinPosition = Annotated[int | None, Query(ge=0, description="wait until read models reach this log position")]
+MinPosition = Annotated[Position | None, Query(description="wait until read models reach this log position")]
 
 
 def _begin_read(request: Request, ledger: Ledger, min_position: int | None) -> ReadSession:
