@@ -792,6 +792,25 @@ def test_the_hostile_input_corpus(client: TestClient, backend: str) -> None:
     assert row["status"] == "mastered" and row["deciding_event_id"] == out["results"][0]["event_id"]
 
 
+def test_every_endpoint_refuses_an_unknown_query_parameter(client: TestClient) -> None:
+    """Each operation the app serves, found in its OpenAPI document so that a
+    new endpoint is held to it too, given one parameter it does not have."""
+    _seed(client)
+    values = {"student_id": "s1", "class_id": "c1", "school_id": "sch1", "objective_id": "o1"}
+    operations = [
+        (method.upper(), path.format(**values))
+        for path, ops in client.get("/openapi.json").json()["paths"].items()
+        for method in ops
+    ]
+    assert len(operations) >= 19, operations
+    failures = []
+    for method, url in operations:
+        case = Case(method, url, params={"zzz": "1"}, loc=["query", "zzz"])
+        if problem := _check(client, f"{method} {url}", case):
+            failures.append(problem)
+    assert not failures, "\n".join(failures)
+
+
 def test_the_corpus_covers_every_refusal_kind() -> None:
     """Each stated limit is held from both sides: the table keeps an accepted
     case at the limit next to the refused one past it."""
