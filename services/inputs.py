@@ -185,7 +185,11 @@ class _FreeJson:
             custom_error_type="free_json_invalid",
             custom_error_message=FREE_JSON_MESSAGE,
         )
-        return core_schema.chain_schema([handler(source), checked])
+        # Written back as any JSON value is (the union's serializer would try
+        # its members one by one, twice the cost for a batch with items).
+        return core_schema.chain_schema(
+            [handler(source), checked], serialization=core_schema.simple_ser_schema("any")
+        )
 
 
 FreeJson = Annotated[Any, _FreeJson(object_only=False)]
