@@ -959,3 +959,19 @@ def test_live_projection_and_rebuild_agree_on_every_accepted_edge_input(
     r = client.get(f"/v1/students/{EDGE_STUDENT}/history", params={"min_position": position})
     assert r.status_code == 200, r.text
     assert len(r.json()["events"]) == 8
+    # And every read over them answers.
+    for url in (
+        f"/v1/students/{EDGE_STUDENT}/mastery",
+        f"/v1/students/{EDGE_STUDENT}/trajectory",
+        f"/v1/students/{EDGE_STUDENT}/objectives/{'o' * 128}/explain",
+        f"/v1/classes/{ODD}/mastery-map",
+        f"/v1/classes/{ODD}/next",
+        f"/v1/classes/{ODD}/groups",
+        f"/v1/contradictions?class_id={ODD}",
+        f"/v1/schools/{ODD}-school/summary",
+        "/v1/objectives",
+    ):
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.text[:300])
+    r = client.get("/v1/export", params={"kind": "mastery"})
+    assert r.status_code == 200 and EDGE_STUDENT in r.text
