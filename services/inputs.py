@@ -151,7 +151,9 @@ def _free_json(levels: int, object_only: bool) -> CoreSchema:
     _FreeJson), where an int must not pass as a float, nor a bool as an int,
     so that no integer beyond the bound slips through as a float. Each level
     holds the one below twice (in arrays, in objects): a DAG of dicts here,
-    512 small unions once pydantic-core builds it, built once at import."""
+    some 500 small unions in each validator pydantic-core builds from it
+    (pydantic does not let a custom schema bring definitions to share); with
+    every model that holds one, some 7 MB of a process, built at import."""
     text = core_schema.str_schema(strict=True, max_length=MAX_FREE_TEXT, pattern=NO_CONTROL_PATTERN)
     scalars: list[CoreSchema | tuple[CoreSchema, str]] = [
         text,
