@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from infra.eventstore import LedgerStore
-from infra.readstore import lock_positions, set_position, tracked_position
+from infra.readstore import lock_positions, reached_position, set_position, tracked_position
 from services.projections.base import Notified, Projection, TimedProjection
 
 log = logging.getLogger(__name__)
@@ -37,14 +37,14 @@ class ProjectionRunner:
         self.engine = engine
         self.projections = list(projections)
         self.batch_size = batch_size
-
-    def positions(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
-            return {p.name: tracked_position(conn, p.name) for p in self.projections}
+        # Called (from the runner's thread) after each batch `run` commits:
+        # reads waiting for a position poll at once (services/waiting.py).
+        self.after_batch: list[Callable[[], None]] = []
 
     def position(self) -> int:
         """The position every read model has reached (what reads may rely on)."""
-        return min(self.positions().values(), default=0)
+        with self.engine.connect() as conn:
+            return reached_position(conn, [p.name for p in self.projections])
 
     def step(self, conn: Connection | None = None) -> int:
         """Apply the next batch; return how many log entries it covered.
@@ -123,19 +123,12 @@ class ProjectionRunner:
                     stop.wait(idle_sleep)
                 else:
                     idle_at = None
+                    for listener in self.after_batch:
+                        listener()
             except Exception:  # keep tailing: a transient database error must not stop projections
                 log.exception("projection batch failed; retrying")
                 idle_at = None
                 stop.wait(1.0)
-
-    def wait_for(self, position: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.position() >= position:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.02)
 
 
 def dispatch(

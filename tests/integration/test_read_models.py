@@ -12,7 +12,7 @@ from sqlalchemy import select
 from domain.growth import week_start
 from services.bootstrap import Ledger
 from services.projections.rebuild import rebuild
-from tests.helpers import RULE_9_OF_10, attempt, new_id, post, seed_roster
+from tests.helpers import RULE_9_OF_10, attempt, new_id, post, projected, seed_roster
 
 
 def _ledger(c: TestClient) -> Ledger:
@@ -158,7 +158,7 @@ def test_contradictions_open_resolve_and_keep_history(client: TestClient) -> Non
     # Idempotent: the whole log applied again to the live tables changes nothing;
     # a rebuild gives the same tables row for row.
     ledger = _ledger(client)
-    assert ledger.runner.wait_for(p3, 10)
+    assert projected(ledger, p3)
     before = _mastery_tables(ledger)
     mastery = next(p for p in ledger.runner.projections if p.name == "mastery")
     notes = ledger.store.recorder.select_notifications(1, 10_000)
