@@ -272,8 +272,8 @@ async def _read_when_reached(
             reached = await watcher.wait_for(min_position, deadline - time.monotonic())
         except TooManyWaiting:
             raise NotReady(
-                f"{watcher.limit} reads already wait for the read models in this process, "
-                "as many as it admits (MASTERY_MAX_WAITING_READS); retry shortly",
+                "too many reads wait for the read models in this process "
+                f"(at most {watcher.limit}, MASTERY_MAX_WAITING_READS); retry shortly",
                 position=behind.position,
             ) from None
         if not reached:
