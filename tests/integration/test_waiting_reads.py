@@ -144,3 +144,25 @@ def test_beyond_the_limit_a_wait_is_refused_at_once_saying_why(one_wait: TestCli
         "(at most 1, MASTERY_MAX_WAITING_READS); retry shortly"
     )
     assert unauthenticated.status_code == 401  # the token is checked before anything else
+
+
+def test_in_a_query_process_the_wait_ends_when_another_process_projects(settings: Settings) -> None:
+    """Role query runs no projections, so nothing nudges its watcher: its poll
+    of the database sees the position that the projections elsewhere reach."""
+    auth = {"Authorization": f"Bearer {settings.bootstrap_token.get_secret_value()}"}  # type: ignore[union-attr]
+    with (
+        TestClient(create_app(settings, "all")) as projecting,
+        TestClient(create_app(settings, "query")) as query,
+    ):
+        projecting.headers.update(auth)
+        query.headers.update(auth)
+        seed_roster(projecting)
+        head = _ledger(projecting).store.head_position()
+        with ThreadPoolExecutor(1) as pool:
+            read = pool.submit(query.get, "/v1/students/s1/mastery", params={"min_position": head + 1})
+            _until(lambda: _watcher(query).waiting == 1 or read.done(), "the read never waited")
+            post(projecting, attempt("s1", "o1", correct=10))
+            r = read.result()
+    assert r.status_code == 200, r.text
+    assert int(r.headers["X-Projection-Position"]) >= head + 1
+    assert [o["status"] for o in r.json()["objectives"]] == ["mastered"]
