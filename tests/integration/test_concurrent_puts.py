@@ -96,6 +96,7 @@ def test_puts_from_two_processes_retry_until_they_succeed(settings: Settings, cl
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
     other = build_ledger(settings)
     try:
+
         def put(i: int) -> WriteOut:
             led = (ledger, other)[i % 2]
             return led.roster.put_student("x2", StudentIn.model_validate(_student(i)))
