@@ -289,18 +289,20 @@ class IndexedPostgresRecorder(WholeStreamReads, PostgresApplicationRecorder):
         return isinstance(cause, UniqueViolation) and cause.diag.constraint_name == self._events_key
 
     @contextmanager
-    def _writing(self, *, lock: bool) -> Iterator[_Transaction]:
-        """A write transaction bounded by LOG_LOCK_WAIT_MS and LOG_WRITE_TIMEOUT_MS;
-        with `lock`, holding the log's write lock from the start (else the
-        caller takes it with `_take_log`). Everything a write sends is encoded
-        before it enters."""
+    def _writing(self) -> Iterator[_Transaction]:
+        """A transaction holding the log's write lock, taken with the bounds of
+        `lock_wait_ms` and `write_timeout_ms` (LOG_LOCK_WAIT_MS and
+        LOG_WRITE_TIMEOUT_MS) in one round trip. Everything a write sends is
+        encoded before it enters."""
         try:
             with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-                bounded = SQL(
-                    f"SET LOCAL lock_timeout = {int(self.lock_wait_ms)}; "
-                    f"SET LOCAL statement_timeout = {int(self.write_timeout_ms)}; "
+                curs.execute(
+                    SQL(
+                        f"SET LOCAL lock_timeout = {int(self.lock_wait_ms)}; "
+                        f"SET LOCAL statement_timeout = {int(self.write_timeout_ms)}; "
+                    )
+                    + self._take_log
                 )
-                curs.execute(bounded + self._take_log if lock else bounded)
                 yield conn, curs
         except OperationalError as e:
             if isinstance(e.__cause__, (LockNotAvailable, QueryCanceled)):
@@ -330,7 +332,7 @@ class IndexedPostgresRecorder(WholeStreamReads, PostgresApplicationRecorder):
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
         ]
-        with self._writing(lock=True) as (_, curs):
+        with self._writing() as (_, curs):
             curs.execute(self._insert_flat, params, prepare=True)
             return [row["notification_id"] for row in curs.fetchall()]
 
@@ -373,19 +375,17 @@ class IndexedPostgresRecorder(WholeStreamReads, PostgresApplicationRecorder):
         The library's insert path (table lock, NOTIFY, then the rows), with the
         rows sent by binary COPY: psycopg formats COPY rows in C, where the
         arrays of the INSERT ... unnest path are dumped element by element in
-        Python. The index rows go in before the log's lock is taken (their
-        primary key, not the lock, guards them), so the lock covers only the
-        heads and the events. COPY cannot return ids, so the position is read
-        after it, under the lock: no other transaction can hold uncommitted
-        rows of the log while this one holds EXCLUSIVE, so the largest id is
-        this batch's.
+        Python. The index rows go in under the lock too: two batches sharing
+        event ids in different orders would otherwise deadlock on them. COPY
+        cannot return ids, so the position is read after it, under the lock:
+        no other transaction can hold uncommitted rows of the log while this
+        one holds EXCLUSIVE, so the largest id is this batch's.
         """
-        with self._writing(lock=False) as (conn, curs):
+        with self._writing() as (conn, curs):
             with curs.copy(self._copy_index) as copy:
                 copy.set_types(_INDEX_TYPES)
                 for index_row in index_rows:
                     copy.write_row(index_row)
-            curs.execute(self._take_log)
             with conn.cursor(row_factory=tuple_row) as heads:
                 heads.execute(self._select_heads, [_streams(stored_events)], prepare=True)
                 at = {oid: int(v) for oid, v in heads.fetchall() if v is not None}
