@@ -45,11 +45,14 @@ FIRST_STREAM = UUID(int=0)
 END_OF_STREAMS = UUID(int=2**128 - 1)
 
 
-# On PostgreSQL, how long a writer waits for the log's lock, and how long any
-# statement of a transaction holding it may run (milliseconds). Writes hold the
-# lock for milliseconds, a 16 MiB batch for about a second; past these bounds
-# the database ends the wait or the stuck writer's transaction (and with it
-# the lock), and the writer answers "busy" instead of queueing every later write.
+# On PostgreSQL, how long a writer waits for the log's lock, and how long a
+# statement of a transaction holding it may run on the server (milliseconds).
+# Writes hold the lock for milliseconds, a 16 MiB batch for under a second;
+# past these bounds the writer answers "busy" and stores nothing, instead of
+# every later write queueing behind a stuck one. (Neither bound ends a client
+# that stalls while sending a statement: the server waits for it as long as
+# the connection lives. Hence everything is encoded before the lock is taken
+# and nothing is sent through a pipeline: see `insert_events`.)
 LOG_LOCK_WAIT_MS = 10_000
 LOG_WRITE_TIMEOUT_MS = 30_000
 
