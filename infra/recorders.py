@@ -309,7 +309,7 @@ class IndexedPostgresRecorder(WholeStreamReads, PostgresApplicationRecorder):
                 yield conn, curs
         except OperationalError as e:
             if isinstance(e.__cause__, (LockNotAvailable, QueryCanceled)):
-                raise LogBusy(str(e.__cause__).strip()) from e
+                raise LogBusy(str(e.__cause__).strip().splitlines()[0]) from e
             raise
 
     # Retried on a lost connection, as the library's own insert is.
