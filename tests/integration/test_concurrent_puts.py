@@ -58,7 +58,7 @@ def _class_state(a: Aggregate) -> dict[str, Any]:
         "name": a.name,  # type: ignore[attr-defined]
         "school_id": a.school_id,  # type: ignore[attr-defined]
         "teacher_ids": a.teacher_ids,  # type: ignore[attr-defined]
-        "student_ids": a.student_ids,  # type: ignore[attr-defined]
+        "student_ids": sorted(a.student_ids),  # type: ignore[attr-defined] # enrolment is a set
     }
 
 
