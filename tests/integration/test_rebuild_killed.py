@@ -3,8 +3,10 @@ PostgreSQL its bulk-load workers went on running, holding 28 connections)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,6 +21,8 @@ from services.bootstrap import build_ledger
 from services.demo.district import District, batches
 from services.demo.load import load_roster, write_batches
 from services.projections.catalog import students
+from services.projections.rebuild import SHADOW
+from services.projections.records import learning_records
 
 
 def _children(pid: int) -> set[int]:
@@ -57,6 +61,19 @@ def _sessions(settings: Settings) -> int:
     return int(row[0])
 
 
+def _loading(settings: Settings) -> bool:
+    """Whether the bulk load has committed rows into its copy of the learning records."""
+    like = f"{learning_records.name}{SHADOW}%"
+    if settings.database_url:
+        with psycopg.connect(settings.database_url, autocommit=True) as pg:
+            names = [r[0] for r in pg.execute("SELECT relname FROM pg_class WHERE relname LIKE %s", [like])]
+            return any(pg.execute(f'SELECT 1 FROM "{n}" LIMIT 1').fetchone() for n in names)
+    with contextlib.closing(sqlite3.connect(settings.readmodels_path)) as lite:
+        query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?"
+        names = [r[0] for r in lite.execute(query, [like])]
+        return any(lite.execute(f'SELECT 1 FROM "{n}" LIMIT 1').fetchone() for n in names)
+
+
 def _until(condition: Callable[[], bool], seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -89,11 +106,12 @@ def test_a_killed_rebuild_leaves_no_worker_behind(settings: Settings) -> None:
     )
     left: set[int] = set()
     try:
-        # Mid-load: both workers started (the spawn context's resource tracker is a child too).
-        assert _until(lambda: len(_children(rebuild.pid)) >= 3, 60), rebuild.poll()
-        time.sleep(1.0)  # let them open their connections and load
+        # Mid-load: the workers have committed their first chunks and have more to go.
+        assert _until(lambda: _loading(settings), 60), rebuild.poll()
         left = _children(rebuild.pid)
         assert rebuild.poll() is None, "the rebuild finished before it could be killed"
+        # Two workers, and the resource tracker of the spawn context.
+        assert len(left) >= 3, left
         rebuild.send_signal(signal.SIGKILL)
         rebuild.wait()
         assert _until(lambda: not any(_alive(p) for p in left), 5), [p for p in left if _alive(p)]
