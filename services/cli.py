@@ -171,7 +171,10 @@ def token_create(
         str, typer.Option("--role", help="admin, teacher, student, guardian, auditor, analyst, ingest")
     ],
     scope: Annotated[
-        list[str] | None, typer.Option("--scope", help="KIND:ID, e.g. class:7b (repeatable)")
+        list[str] | None,
+        typer.Option(
+            "--scope", help="class:ID for a teacher, student:ID for a student or guardian (repeatable)"
+        ),
     ] = None,
     name: Annotated[
         str, typer.Option("--name", help="who holds it (recorded on every event it writes)")

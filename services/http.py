@@ -72,8 +72,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.errors is not None:
             extra["errors"] = exc.errors
         resp = problem(exc.status, exc.title, exc.detail, **extra)
-        if isinstance(exc, NotReady):
+        if exc.status == 503:
             resp.headers["Retry-After"] = "1"
+        if isinstance(exc, NotReady):
             resp.headers["X-Projection-Position"] = str(exc.position)
         return resp
 

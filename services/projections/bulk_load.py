@@ -9,11 +9,13 @@ one table). One process does the same work in order.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from multiprocessing.queues import Queue
 from queue import Empty
 
+from infra.parent_death import die_with_parent
 from infra.recorders import END_OF_STREAMS, FIRST_STREAM, StreamRange, stream_ranges
 from infra.settings import Settings
 from services.bootstrap import Ledger, build_ledger
@@ -59,7 +61,10 @@ def load_parallel(
     queue: Queue[int] = ctx.Queue()
     done = 0
     with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_start_worker, initargs=(settings, tuple(names), suffix, queue)
+        workers,
+        mp_context=ctx,
+        initializer=_start_worker,
+        initargs=(os.getpid(), settings, tuple(names), suffix, queue),
     ) as pool:
         futures = [
             pool.submit(_load_range, r, head, chunk) for r in stream_ranges(workers * RANGES_PER_WORKER)
@@ -90,11 +95,14 @@ def _drain(queue: Queue[int], progress: Callable[[int], None], done: int) -> int
 _worker: tuple[Ledger, list[Projection], Queue[int]] | None = None
 
 
-def _start_worker(settings: Settings, names: tuple[str, ...], suffix: str, queue: Queue[int]) -> None:
+def _start_worker(
+    parent: int, settings: Settings, names: tuple[str, ...], suffix: str, queue: Queue[int]
+) -> None:
     from multiprocessing.util import Finalize
 
     from services.projections.rebuild import select_projections
 
+    die_with_parent(parent)  # a killed rebuild leaves no worker holding connections
     global _worker  # noqa: PLW0603 -- the state of this pool worker process
     ledger = build_ledger(settings)
     Finalize(ledger, ledger.close, exitpriority=10)  # close connections when the worker exits
