@@ -45,6 +45,7 @@ class ProjectionRunner:
         # Called (from the runner's thread) after each batch `run` commits:
         # reads waiting for a position poll at once (services/waiting.py).
         self.after_batch: list[Callable[[], None]] = []
+        self._tick_failure: str | None = None  # the last tick's error, logged once
 
     def position(self) -> int:
         """The position every read model has reached (what reads may rely on)."""
@@ -132,7 +133,7 @@ class ProjectionRunner:
             try:
                 if time.monotonic() - last_tick >= tick_every:
                     last_tick = time.monotonic()
-                    self.tick()
+                    self._tick_safely()
                 head = self.store.head_position()
                 if idle_at is not None and head <= idle_at:
                     stop.wait(idle_sleep)
@@ -154,6 +155,21 @@ class ProjectionRunner:
                 )
                 idle_at = None
                 stop.wait(1.0)
+
+    def _tick_safely(self) -> None:
+        """`tick`, whose failure must not stop the batches behind it (a rule
+        coming into force that some student's records cannot be recomputed
+        under): logged once while it keeps failing the same way, tried again
+        at every tick."""
+        try:
+            self.tick()
+        except Exception as e:
+            failure = f"{type(e).__name__}: {e}"
+            if failure != self._tick_failure:
+                log.error("projection tick failed; trying again every tick", exc_info=True)
+            self._tick_failure = failure
+        else:
+            self._tick_failure = None
 
 
 def dispatch(

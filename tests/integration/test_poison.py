@@ -7,6 +7,7 @@ Real store, real runner, real rebuild, on both stores.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from domain.objective import Objective
 from infra.settings import Settings
 from services import cli
 from services.bootstrap import Ledger
+from services.projections.mastery import rule_clock
 from services.projections.parked import HELD, parked_events
 from services.projections.rebuild import rebuild
 from tests.helpers import RULE_9_OF_10, attempt, mastery, new_id, post, seed_roster
@@ -261,3 +263,13 @@ def test_an_event_the_store_cannot_decode_is_set_aside_with_the_rest_of_its_stre
     live = _snapshot(ledger)
     rebuild(ledger)
     assert _snapshot(ledger) == live
+
+
+def test_a_failing_rule_clock_tick_does_not_stop_the_batches(client: TestClient) -> None:
+    ledger = _ledger(client)
+    seed_roster(client, students=("s1",))
+    with ledger.engine.begin() as conn:  # a clock entry no tick can read
+        conn.execute(rule_clock.insert().values(objective_id="o1", version=2, effective_from="someday"))
+    time.sleep(1.5)  # the runner ticks every second: it has tried it by now
+    position = post(client, attempt("s1", "o1", correct=10))["position"]
+    assert mastery(client, "s1", position)["objectives"][0]["status"] == "mastered"
