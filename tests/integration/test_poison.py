@@ -24,6 +24,7 @@ from domain.objective import Objective
 from infra.settings import Settings
 from services import cli
 from services.bootstrap import Ledger
+from services.projections.contradictions import benchmark_results
 from services.projections.mastery import rule_clock
 from services.projections.parked import HELD, parked_events
 from services.projections.rebuild import rebuild
@@ -273,3 +274,20 @@ def test_a_failing_rule_clock_tick_does_not_stop_the_batches(client: TestClient)
     time.sleep(1.5)  # the runner ticks every second: it has tried it by now
     position = post(client, attempt("s1", "o1", correct=10))["position"]
     assert mastery(client, "s1", position)["objectives"][0]["status"] == "mastered"
+
+
+def test_a_count_beyond_32_bits_gives_the_same_read_models_live_and_rebuilt(client: TestClient) -> None:
+    """PostgreSQL's integer columns end at 2**31 - 1: live, the INSERT refused
+    such a count, while the rebuild's binary COPY stored it wrapped to -2**31.
+    Now both set the event aside there; SQLite holds it, and both apply it."""
+    ledger = _ledger(client)
+    seed_roster(client, students=("s1",))
+    _benchmark_below_the_edge(ledger, "s1", 2**31, 2**31)
+    post(client, attempt("s1", "o1"))
+    live = _snapshot(ledger)
+    rebuild(ledger)
+    assert _snapshot(ledger) == live
+    with ledger.engine.connect() as conn:
+        t = benchmark_results
+        counts = [tuple(r) for r in conn.execute(select(t.c.correct, t.c.total))]
+    assert counts == ([] if ledger.settings.database_url else [(2**31, 2**31)])
