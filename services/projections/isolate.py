@@ -111,6 +111,8 @@ class Isolation:
     def ready(self, entries: Sequence[Notified]) -> list[Notified]:
         """The entries that may be tried: undecodable ones are set aside, and
         the events of streams with an event set aside are held behind it."""
+        if not self.held and not any(isinstance(ev, Undecodable) for _, ev in entries):
+            return list(entries)  # the usual case, on the hot path of every batch
         out: list[Notified] = []
         held_now: dict[str, list[SetAside]] = {}
         for entry in entries:

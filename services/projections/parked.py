@@ -110,10 +110,13 @@ def set_aside(conn: Connection, projection: str, items: Sequence[SetAside]) -> N
         conn.execute(parked_events.insert(), [i.row(projection, now) for i in items])
 
 
-def parked_rows(conn: Connection, projection: str) -> list[Row[Any]]:
-    """The events set aside for a projection, in log order."""
+def parked_rows(conn: Connection, projection: str, stream_id: str | None = None) -> list[Row[Any]]:
+    """The events set aside for a projection (of one stream), in log order."""
     t = parked_events
-    return list(conn.execute(select(t).where(t.c.projection == projection).order_by(t.c.position)))
+    q = select(t).where(t.c.projection == projection)
+    if stream_id is not None:
+        q = q.where(t.c.stream_id == stream_id)
+    return list(conn.execute(q.order_by(t.c.position)))
 
 
 def release(conn: Connection, projection: str, positions: Iterable[int]) -> None:

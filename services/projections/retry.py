@@ -12,13 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import groupby
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 from sqlalchemy import Engine
-from sqlalchemy.engine import Row
 
 from infra.eventstore import LedgerStore
 from infra.readstore import lock_positions
@@ -49,37 +46,25 @@ def retry_parked(
         outcome = RetryOutcome(p.name)
         with engine.connect() as conn:
             rows = parked_rows(conn, p.name)
-        streams = sorted(
-            (list(g) for _, g in groupby(sorted(rows, key=_stream_order), key=lambda r: r.stream_id)),
-            key=lambda rs: rs[0].position,
-        )
-        for stream_rows in streams:
-            _retry_stream(store, engine, p, stream_rows, batch, outcome)
+        # Streams in the order their first event was set aside (rows are in log order).
+        for stream_id in dict.fromkeys(r.stream_id for r in rows):
+            _retry_stream(store, engine, p, stream_id, batch, outcome)
         outcomes.append(outcome)
     return outcomes
 
 
-def _stream_order(row: Row[Any]) -> tuple[str, int]:
-    return (row.stream_id, row.stream_version)
-
-
 def _retry_stream(
-    store: LedgerStore,
-    engine: Engine,
-    p: Projection,
-    rows: Sequence[Row[Any]],
-    batch: int,
-    outcome: RetryOutcome,
+    store: LedgerStore, engine: Engine, p: Projection, stream_id: str, batch: int, outcome: RetryOutcome
 ) -> None:
     with engine.begin() as conn:
         lock_positions(conn, [p.name])
-        # Read again under the lock: another retry may have applied some meanwhile.
-        positions = {r.position for r in rows} & {
-            r.position for r in parked_rows(conn, p.name) if r.stream_id == rows[0].stream_id
-        }
-        if not positions:
+        # Read under the lock: the live runner may have held more behind, another retry applied some.
+        rows = parked_rows(conn, p.name, stream_id)
+        if not rows:
             return
-        events = _stream_events(store, UUID(rows[0].stream_id), rows[0].stream_version, positions, batch)
+        positions = {r.position for r in rows}
+        first = min(r.stream_version for r in rows)
+        events = _stream_events(store, UUID(stream_id), first, positions, batch)
         isolation = Isolation(p.name, {}, retrying=True)
         for page in events:
             isolation.apply(conn, p.apply, dispatch(store, page, [p])[0])
