@@ -7,6 +7,7 @@ Real store, real runner, real rebuild, on both stores.
 
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -149,13 +150,15 @@ def test_an_objective_the_catalog_cannot_hold_is_set_aside_until_a_revision_and_
     assert _snapshot(ledger) == live
 
 
-def _benchmark_below_the_edge(ledger: Ledger, student: str, correct: int, total: int) -> tuple[str, int]:
-    """A benchmark result no read-model column holds (beyond 64 bits signed)."""
+def _below_the_edge(
+    ledger: Ledger, student: str, record_type: str, body: dict[str, Any], event_id: str | None = None
+) -> tuple[str, int]:
+    """Append a learning event to the student's stream as a bug in the edge would have."""
     stream = learner_stream(student)
     head = ledger.store.indexed.select_heads([stream])[stream]
-    event_id = new_id()
+    event_id = event_id or new_id()
     event = learning_event(
-        "benchmark",
+        record_type,
         student_id=student,
         version=head + 1,
         recorded_at=datetime.now(UTC),
@@ -163,14 +166,17 @@ def _benchmark_below_the_edge(ledger: Ledger, student: str, correct: int, total:
         occurred_at=datetime(2026, 9, 20, 9, tzinfo=UTC),
         recorded_by="ingest:sis",
         request_id="below-the-edge",
-        body={
-            "benchmark_id": "fall-screener",
-            "name": "Fall screener",
-            "results": [{"objective_id": "o1", "correct": correct, "total": total}],
-        },
+        body=body,
     )
     [recording] = ledger.store.events.put([event])
     return event_id, recording.notification.id
+
+
+def _benchmark_below_the_edge(ledger: Ledger, student: str, correct: int, total: int) -> tuple[str, int]:
+    """A benchmark result no read-model column holds (beyond 64 bits signed)."""
+    results = [{"objective_id": "o1", "correct": correct, "total": total}]
+    body = {"benchmark_id": "fall-screener", "name": "Fall screener", "results": results}
+    return _below_the_edge(ledger, student, "benchmark", body)
 
 
 def _upcast_counts_that_fit(state: dict[str, Any]) -> None:
@@ -291,3 +297,25 @@ def test_a_count_beyond_32_bits_gives_the_same_read_models_live_and_rebuilt(clie
         t = benchmark_results
         counts = [tuple(r) for r in conn.execute(select(t.c.correct, t.c.total))]
     assert counts == ([] if ledger.settings.database_url else [(2**31, 2**31)])
+
+
+def test_an_event_id_too_large_for_an_index_is_not_retried_forever(client: TestClient) -> None:
+    """PostgreSQL refuses an index entry beyond a third of a page with "program
+    limit exceeded", which psycopg files under OperationalError: taken for a
+    passing trouble, it was retried forever. It is the event's: set aside
+    there (SQLite holds it), and a rebuild agrees."""
+    ledger = _ledger(client)
+    seed_roster(client, students=("s1", "s2"))
+    body = {"objective_id": "o1", "form": "A", "evidence": "quiz", "score": {"correct": 9, "total": 10}}
+    huge_id, at = _below_the_edge(ledger, "s2", "attempt", body, event_id=secrets.token_hex(10_000))
+    position = post(client, attempt("s1", "o1"))["position"]
+    assert mastery(client, "s1", position)["objectives"][0]["status"] == "mastered"
+    parked = _parked(ledger, "mastery")
+    if ledger.settings.database_url:
+        [row] = parked
+        assert (row["position"], row["event_id"], row["error_type"]) == (at, huge_id, "ProgramLimitExceeded")
+    else:
+        assert parked == []
+    live = _snapshot(ledger)
+    rebuild(ledger)
+    assert _snapshot(ledger) == live
