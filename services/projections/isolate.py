@@ -30,7 +30,7 @@ from sqlalchemy.exc import StatementError
 
 from infra.transient import is_transient
 from services.projections.base import Notified
-from services.projections.parked import HELD, SetAside
+from services.projections.parked import HELD, MAX_ERROR, SetAside, storable
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,10 @@ def _describe(entry: Notified, error: BaseException | None, held_behind: int | N
     else:
         assert error is not None
         kind, why = _reason(error)
-    return SetAside(pos, stream_of(entry), version, event_id, topic, kind, why, held_behind)
+    # Cleaned here, so that the log line is as legible as the row.
+    return SetAside(
+        pos, stream_of(entry), version, storable(event_id), topic, kind, storable(why, MAX_ERROR), held_behind
+    )
 
 
 def _reason(error: BaseException) -> tuple[str, str]:

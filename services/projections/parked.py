@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, delete, func, select, update
 from sqlalchemy.engine import Connection, Row
@@ -44,6 +44,12 @@ HELD = "Held"  # the error_type of an event held behind an earlier failed one
 MAX_ERROR = 2000  # characters of an error message kept (a driver's can quote a whole batch)
 
 
+@overload
+def storable(text: str, limit: int | None = None) -> str: ...
+@overload
+def storable(text: None, limit: int | None = None) -> None: ...
+@overload
+def storable(text: str | None, limit: int | None = None) -> str | None: ...
 def storable(text: str | None, limit: int | None = None) -> str | None:
     """`text` as every store can hold it: PostgreSQL refuses NUL in text and
     lone surrogates in UTF-8; the record of a poison event must not be

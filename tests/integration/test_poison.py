@@ -27,7 +27,7 @@ from services import cli
 from services.bootstrap import Ledger
 from services.projections.contradictions import benchmark_results
 from services.projections.mastery import rule_clock
-from services.projections.parked import HELD, parked_events
+from services.projections.parked import HELD, parked_events, storable
 from services.projections.rebuild import rebuild
 from tests.helpers import RULE_9_OF_10, attempt, mastery, new_id, post, seed_roster
 
@@ -299,21 +299,29 @@ def test_a_count_beyond_32_bits_gives_the_same_read_models_live_and_rebuilt(clie
     assert counts == ([] if ledger.settings.database_url else [(2**31, 2**31)])
 
 
-def test_an_event_id_too_large_for_an_index_is_not_retried_forever(client: TestClient) -> None:
+@pytest.mark.parametrize(
+    ("event_id", "refusal"),
+    [(secrets.token_hex(10_000), "ProgramLimitExceeded"), ("nul\x00in-the-id", "CharacterNotInRepertoire")],
+    ids=["too-large-for-an-index", "nul"],
+)
+def test_an_event_id_postgresql_cannot_store_is_set_aside_not_retried_forever(
+    client: TestClient, event_id: str, refusal: str
+) -> None:
     """PostgreSQL refuses an index entry beyond a third of a page with "program
     limit exceeded", which psycopg files under OperationalError: taken for a
-    passing trouble, it was retried forever. It is the event's: set aside
-    there (SQLite holds it), and a rebuild agrees."""
+    passing trouble, it was retried forever. Nor does it store NUL in text,
+    and the record of the event must not be poison itself. Both are the
+    event's: set aside there (SQLite holds them), and a rebuild agrees."""
     ledger = _ledger(client)
     seed_roster(client, students=("s1", "s2"))
     body = {"objective_id": "o1", "form": "A", "evidence": "quiz", "score": {"correct": 9, "total": 10}}
-    huge_id, at = _below_the_edge(ledger, "s2", "attempt", body, event_id=secrets.token_hex(10_000))
+    _, at = _below_the_edge(ledger, "s2", "attempt", body, event_id=event_id)
     position = post(client, attempt("s1", "o1"))["position"]
     assert mastery(client, "s1", position)["objectives"][0]["status"] == "mastered"
     parked = _parked(ledger, "mastery")
     if ledger.settings.database_url:
         [row] = parked
-        assert (row["position"], row["event_id"], row["error_type"]) == (at, huge_id, "ProgramLimitExceeded")
+        assert (row["position"], row["event_id"], row["error_type"]) == (at, storable(event_id), refusal)
     else:
         assert parked == []
     live = _snapshot(ledger)
