@@ -29,7 +29,7 @@ from services.projections.contradictions import benchmark_results
 from services.projections.mastery import rule_clock
 from services.projections.parked import HELD, parked_events, storable
 from services.projections.rebuild import rebuild
-from tests.helpers import RULE_9_OF_10, attempt, mastery, new_id, post, seed_roster
+from tests.helpers import RULE_9_OF_10, attempt, mastery, new_id, post, projected, seed_roster
 
 OBJECTIVE_BODY: dict[str, Any] = {
     "statement": "Solve two-step equations",
@@ -47,7 +47,7 @@ def _ledger(c: TestClient) -> Ledger:
 
 
 def _caught_up(ledger: Ledger) -> None:
-    assert ledger.runner.wait_for(ledger.store.head_position(), 30)
+    assert projected(ledger, ledger.store.head_position(), 30)
 
 
 def _parked(ledger: Ledger, projection: str) -> list[dict[str, Any]]:
