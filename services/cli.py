@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from infra.settings import ROLES, ConfigError, Settings, load_settings
+from services.projections_cli import projections_app
 
 if TYPE_CHECKING:
     from services.bootstrap import Ledger
@@ -23,6 +24,7 @@ SCALABLE_ROLES = ("ingest", "query")
 app = typer.Typer(help="Mastery Ledger: an event-sourced learning-record store.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(projections_app, name="projections")
 err = Console(stderr=True)
 out = Console()
 

@@ -20,6 +20,8 @@ from infra.recorders import END_OF_STREAMS, FIRST_STREAM, StreamRange, stream_ra
 from infra.settings import Settings
 from services.bootstrap import Ledger, build_ledger
 from services.projections.base import Projection
+from services.projections.isolate import Isolation
+from services.projections.parked import set_aside
 from services.projections.runner import dispatch
 
 RANGES_PER_WORKER = 4  # smaller ranges even out students of very different sizes
@@ -34,13 +36,18 @@ def load_streams(
     loaded: Callable[[int], object] | None = None,
 ) -> int:
     """Load the streams of a range up to `head`, one transaction per chunk;
-    `loaded` hears how many log entries each chunk held."""
+    `loaded` hears how many log entries each chunk held. An event that cannot
+    be loaded is set aside with the rest of its stream, as the live runner
+    does (services/projections/isolate.py)."""
     done = 0
     for part in ledger.store.streams_upto(head, chunk, streams):
         with ledger.engine.begin() as conn:
             for shadow, mine in zip(shadows, dispatch(ledger.store, part, shadows), strict=True):
                 if mine:
-                    shadow.load(conn, mine)
+                    # A chunk holds whole streams that no other chunk holds: nothing is held yet.
+                    isolation = Isolation(shadow.name, {})
+                    isolation.load(conn, shadow.load, mine)
+                    set_aside(conn, shadow.name, isolation.set_aside)
         done += len(part)
         if loaded:
             loaded(len(part))
