@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from infra.settings import Settings
 from services import cli
 from services.bootstrap import Ledger
-from tests.helpers import RULE_9_OF_10, attempt, new_id, post, seed_roster
+from tests.helpers import RULE_9_OF_10, attempt, new_id, post, projected, seed_roster
 
 LEVELS = ["beginning", "developing", "secure"]
 RUBRIC = {"threshold": {"kind": "rubric", "levels": LEVELS, "min_level": "secure"}}
@@ -943,7 +943,7 @@ def test_live_projection_and_rebuild_agree_on_every_accepted_edge_input(
 ) -> None:
     ledger = _ledger(client)
     position = _edge_inputs(client)
-    assert ledger.runner.wait_for(position, 30)
+    assert projected(ledger, position, 30)
     live = _snapshot(ledger)
     assert any(EDGE_STUDENT in row for row in live["rm_mastery"]), "the edge inputs were projected"
     assert live["rm_benchmark_results"], live.keys()
