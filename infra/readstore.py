@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    inspect,
     select,
 )
 from sqlalchemy.engine import Connection
@@ -120,8 +121,31 @@ def create_tables(engine: Engine, tables: Sequence[Table]) -> None:
     with engine.begin() as conn:
         for t in tables:
             conn.execute(CreateTable(t, if_not_exists=True))
+            add_missing_columns(conn, t)
             for ix in t.indexes:
                 conn.execute(CreateIndex(ix, if_not_exists=True))
+
+
+def add_missing_columns(conn: Connection, table: Table) -> None:
+    """Add the columns a table has gained since an existing store created it
+    (CREATE TABLE IF NOT EXISTS leaves an old table as it is). Only nullable
+    columns are ever added to a table, so old rows hold NULL. The columns are
+    looked up first: an ALTER TABLE that adds nothing would still take the
+    table's exclusive lock on PostgreSQL at every start."""
+    present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    prep = conn.dialect.identifier_preparer
+    # The caller holds schema_lock on PostgreSQL; IF NOT EXISTS is for an older
+    # process that does not take it. SQLite has no such clause (and one writer).
+    clause = "" if conn.dialect.name == "sqlite" else "IF NOT EXISTS "
+    for col in table.columns:
+        if col.name in present:
+            continue
+        if not col.nullable:
+            raise RuntimeError(f"table {table.name} lacks column {col.name}, which old rows cannot hold")
+        kind = col.type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(
+            f"ALTER TABLE {prep.format_table(table)} ADD COLUMN {clause}{prep.format_column(col)} {kind}"
+        )
 
 
 def analyze(engine: Engine, tables: Sequence[str]) -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import threading
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import JSON, Column, DateTime, Engine, String, Table, select, update
+from sqlalchemy import JSON, Column, DateTime, Engine, String, Table, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from infra.readstore import metadata
 
@@ -28,6 +32,7 @@ SCOPE_RULES = {
     "teacher": ScopeRule("class"),
     "student": ScopeRule("student", most=1),
     "guardian": ScopeRule("student"),
+    "leader": ScopeRule("school"),
     "auditor": ScopeRule(None),
     "analyst": ScopeRule(None),
     "ingest": ScopeRule(None),
@@ -66,7 +71,14 @@ auth_tokens = Table(
     Column("name", String, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    # Added after the table (nullable, so infra.readstore adds them to an older store).
+    Column("expires_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
 )
+# How often a token's last use is written, at most, per process: a read then
+# writes once a minute per token rather than on every request.
+LAST_USED_EVERY = 60.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,24 +92,57 @@ class Principal:
     def recorded_by(self) -> str:
         return f"{self.role}:{self.name}"
 
+    def scoped(self, kind: str) -> list[str]:
+        """The ids of this principal's `kind:ID` scopes."""
+        return [s.partition(":")[2] for s in self.scopes if s.partition(":")[0] == kind]
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What `mastery token list` shows of a token: never its secret or hash."""
+
+    token_id: str
+    name: str
+    role: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    # SQLite hands DateTime(timezone=True) back naive; what is stored here is UTC.
+    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
 
 
 class TokenStore:
     def __init__(self, engine: Engine, bootstrap_token: str | None = None) -> None:
         self.engine = engine
         self.bootstrap_token = bootstrap_token
+        self._lock = threading.Lock()
+        self._written: dict[str, float] = {}  # token id -> when its last use was written (monotonic)
 
-    def create(self, role: str, scopes: list[str], name: str, token: str | None = None) -> str:
+    def create(
+        self,
+        role: str,
+        scopes: list[str],
+        name: str,
+        token: str | None = None,
+        expires_in: timedelta | None = None,
+    ) -> str:
         """Store a new token's hash and return the token, which is shown once.
 
         `token` lets the demo mint reproducible tokens; everything else lets
-        the secret be drawn here.
+        the secret be drawn here. `expires_in`: from now; None never expires.
         """
         check_scopes(role, scopes)
         token = token or "ml_" + secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
         with self.engine.begin() as conn:
             existing = conn.execute(
                 select(auth_tokens.c.token_id).where(auth_tokens.c.token_hash == _hash(token))
@@ -110,26 +155,53 @@ class TokenStore:
                         role=role,
                         scopes=list(scopes),
                         name=name or role,
-                        created_at=datetime.now(UTC),
+                        created_at=now,
+                        expires_at=now + expires_in if expires_in is not None else None,
                     )
                 )
         return token
 
-    def revoke(self, token_id: str) -> bool:
+    def revoke(self, token_or_id: str) -> bool:
+        """Revoke by token id or by the token itself; False when neither names
+        a token that is not revoked yet."""
         with self.engine.begin() as conn:
             res = conn.execute(
                 update(auth_tokens)
-                .where(auth_tokens.c.token_id == token_id, auth_tokens.c.revoked_at.is_(None))
+                .where(
+                    or_(
+                        auth_tokens.c.token_id == token_or_id,
+                        auth_tokens.c.token_hash == _hash(token_or_id),
+                    ),
+                    auth_tokens.c.revoked_at.is_(None),
+                )
                 .values(revoked_at=datetime.now(UTC))
             )
             return bool(res.rowcount)
 
+    def list(self) -> list[TokenInfo]:
+        t = auth_tokens.c
+        q = select(
+            t.token_id, t.name, t.role, t.scopes, t.created_at, t.expires_at, t.last_used_at, t.revoked_at
+        ).order_by(t.created_at, t.token_id)
+        with self.engine.connect() as conn:
+            return [
+                TokenInfo(tid, name, role, tuple(scopes), created.replace(tzinfo=UTC), *map(_utc, rest))
+                for tid, name, role, scopes, created, *rest in conn.execute(q)
+            ]
+
     def authenticate(self, token: str, conn: Connection | None = None) -> Principal | None:
         """`conn`: a connection the caller already holds (a request's), which
-        saves checking out another one."""
+        saves checking out another one.
+
+        The table is read on every call, so a token revoked or expired is
+        refused at once by every process; its last use is written at most
+        once a minute per token (`LAST_USED_EVERY`), not on every read."""
         if self.bootstrap_token and hmac.compare_digest(token, self.bootstrap_token):
             return Principal("bootstrap", "admin", "bootstrap")
-        q = select(auth_tokens).where(auth_tokens.c.token_hash == _hash(token))
+        t = auth_tokens.c
+        q = select(t.token_id, t.role, t.name, t.scopes, t.revoked_at, t.expires_at).where(
+            t.token_hash == _hash(token)
+        )
         if conn is not None:
             row = conn.execute(q).first()
         else:
@@ -137,4 +209,36 @@ class TokenStore:
                 row = own.execute(q).first()
         if row is None or row.revoked_at is not None:
             return None
+        now = datetime.now(UTC)
+        expires = _utc(row.expires_at)
+        if expires is not None and expires <= now:
+            return None
+        self._note_use(row.token_id, now, conn)
         return Principal(row.token_id, row.role, row.name, tuple(row.scopes))
+
+    def _note_use(self, token_id: str, now: datetime, conn: Connection | None) -> None:
+        tick = time.monotonic()
+        with self._lock:
+            last = self._written.get(token_id)
+            if last is not None and tick - last < LAST_USED_EVERY:
+                return
+            self._written[token_id] = tick
+        stmt = update(auth_tokens).where(auth_tokens.c.token_id == token_id).values(last_used_at=now)
+        try:
+            # The request's connection when it is in autocommit (a read's): no
+            # second checkout, and the write is committed at once.
+            if conn is not None and _autocommit(conn):
+                conn.execute(stmt)
+            else:
+                with self.engine.begin() as own:
+                    own.execute(stmt)
+        except OperationalError as e:
+            # A busy store (SQLite's write lock held past its timeout) must not
+            # fail a read over a bookkeeping write: the next use tries again.
+            with self._lock:
+                self._written.pop(token_id, None)
+            log.warning("could not record the last use of token %s: %s", token_id, str(e).splitlines()[0])
+
+
+def _autocommit(conn: Connection) -> bool:
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"

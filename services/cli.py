@@ -15,6 +15,7 @@ from rich.console import Console
 
 from infra.settings import ROLES, ConfigError, Settings, load_settings
 from services.projections_cli import projections_app
+from services.token_cli import token_app
 
 if TYPE_CHECKING:
     from services.bootstrap import Ledger
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 SCALABLE_ROLES = ("ingest", "query")
 
 app = typer.Typer(help="Mastery Ledger: an event-sourced learning-record store.", no_args_is_help=True)
-token_app = typer.Typer(help="Bearer tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(projections_app, name="projections")
 err = Console(stderr=True)
@@ -165,35 +165,6 @@ def demo(
         ledger.close()
         return
     _run(settings, "all", host, port, ledger)
-
-
-@token_app.command("create")
-def token_create(
-    role: Annotated[
-        str, typer.Option("--role", help="admin, teacher, student, guardian, auditor, analyst, ingest")
-    ],
-    scope: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--scope", help="class:ID for a teacher, student:ID for a student or guardian (repeatable)"
-        ),
-    ] = None,
-    name: Annotated[
-        str, typer.Option("--name", help="who holds it (recorded on every event it writes)")
-    ] = "",
-    data_dir: DataDir = None,
-) -> None:
-    """Print a new bearer token. It is stored hashed: this is the only time it is shown."""
-    settings = _settings(data_dir)
-    from infra.readstore import open_read_store
-    from infra.tokens import TokenStore
-
-    try:
-        engine = open_read_store(settings)
-        token = TokenStore(engine).create(role, list(scope or []), name or role)
-    except ValueError as e:
-        _die(str(e))
-    print(token)
 
 
 @app.command()

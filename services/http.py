@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Executable, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,7 +24,7 @@ from infra.tokens import Principal
 from services.bootstrap import Ledger
 from services.errors import Forbidden, NotReady, ProblemError
 from services.inputs import Position
-from services.projections.catalog import enrolments
+from services.projections.catalog import classes, enrolments, students
 from services.waiting import PositionWatcher, TooManyWaiting
 
 PROBLEM = "application/problem+json"
@@ -151,7 +151,7 @@ def _authenticate(request: Request, ledger: Ledger, conn: Connection | None = No
         raise StarletteHTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
     principal = ledger.tokens.authenticate(token.strip(), conn)
     if principal is None:
-        raise StarletteHTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
+        raise StarletteHTTPException(401, "unknown, revoked or expired token", {"WWW-Authenticate": "Bearer"})
     request.state.principal = principal
     return principal
 
@@ -182,19 +182,32 @@ def role_in(*roles: str) -> Callable[[Principal], Principal]:
 
 def scoped_students(ledger: Ledger, principal: Principal, conn: Connection | None = None) -> set[str] | None:
     """The students a principal may see; None means all of them. `conn`: the
-    request's read connection, if it has one."""
+    request's read connection, if it has one.
+
+    A teacher sees the students enrolled in its classes; a leader those of its
+    schools: registered at one, or enrolled in a class of one (a principal
+    reads the class maps of its school, whoever sits in them)."""
     if principal.role in ("admin", "auditor"):
         return None
-    ids = {s.partition(":")[2] for s in principal.scopes if s.startswith("student:")}
-    classes = [s.partition(":")[2] for s in principal.scopes if s.startswith("class:")]
-    if principal.role == "teacher" and classes:
-        q = select(enrolments.c.student_id).where(enrolments.c.class_id.in_(classes))
+    ids = set(principal.scoped("student"))
+    query: Executable | None = None
+    if principal.role == "teacher":
+        query = select(enrolments.c.student_id).where(enrolments.c.class_id.in_(principal.scoped("class")))
+    elif principal.role == "leader":
+        schools = principal.scoped("school")
+        query = union(
+            select(students.c.student_id).where(students.c.school_id.in_(schools)),
+            select(enrolments.c.student_id)
+            .join(classes, classes.c.class_id == enrolments.c.class_id)
+            .where(classes.c.school_id.in_(schools)),
+        )
+    if query is not None:
         if conn is not None:
-            ids |= set(conn.execute(q).scalars())
+            ids |= set(conn.execute(query).scalars())
         else:
             with ledger.engine.connect() as own:
-                ids |= set(own.execute(q).scalars())
-    if principal.role in ("student", "guardian", "teacher"):
+                ids |= set(own.execute(query).scalars())
+    if principal.role in ("student", "guardian", "teacher", "leader"):
         return ids
     return set()  # analyst, ingest: nothing that names a student
 

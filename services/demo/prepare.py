@@ -90,11 +90,12 @@ def demo_tokens(ledger: Ledger, district: District) -> list[DemoToken]:
     They are secrets only as far as the seed is: fine for a demo on loopback,
     never for real data (real tokens come from `mastery token create`).
     """
-    first_class, _school, members = district.classes()[0]
+    first_class, school, members = district.classes()[0]
     specs: list[tuple[str, tuple[str, ...], str]] = [
         ("admin", (), "demo admin"),
         ("teacher", (f"class:{first_class}",), f"teacher of {first_class}"),
         ("student", (f"student:{members[0]}",), members[0]),
+        ("leader", (f"school:{school}",), f"leader of {school}"),
         ("auditor", (), "demo auditor"),
         ("analyst", (), "demo analyst"),
     ]

@@ -15,7 +15,7 @@ from services.query.replay import student_exists
 
 AsOf = Annotated[Time | None, Query(description="only evidence that occurred at or before T")]
 KnownAt = Annotated[Time | None, Query(description="only what had been recorded at or before T")]
-STUDENT_READERS = ("admin", "auditor", "teacher", "student", "guardian")
+STUDENT_READERS = ("admin", "auditor", "teacher", "leader", "student", "guardian")
 
 
 def visible_student(student_id: IdPath, ledger: LedgerDep, read: ReadDep) -> str:

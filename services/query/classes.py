@@ -26,7 +26,7 @@ from services.projections.mastery import mastery_current
 from services.query.schemas import StatusName
 
 router = APIRouter(prefix="/v1", tags=["classes"])
-CLASS_READERS = ("admin", "auditor", "teacher")
+CLASS_READERS = ("admin", "auditor", "teacher", "leader")
 _CHUNK = 400
 
 
@@ -117,14 +117,19 @@ class ClassView:
 
 
 def visible_class(conn: Connection, who: Principal, class_id: str) -> None:
-    """403 for a role that reads no class; 404 for a class that does not exist
-    or that a teacher does not teach (never reveal that it exists)."""
+    """403 for a role that reads no class; 404 for a class that does not exist,
+    that a teacher does not teach or that is not in a leader's schools (never
+    reveal that it exists)."""
     _may_read_class(who, class_id)
-    if conn.execute(select(classes.c.class_id).where(classes.c.class_id == class_id)).first() is None:
+    q = select(classes.c.class_id).where(classes.c.class_id == class_id)
+    if who.role == "leader":
+        q = q.where(classes.c.school_id.in_(who.scoped("school")))
+    if conn.execute(q).first() is None:
         raise NotFound(f"no class {class_id!r}")
 
 
 def _may_read_class(who: Principal, class_id: str) -> None:
+    """The checks that need no query (a leader's school is checked with the class)."""
     require_role(who, *CLASS_READERS)
     if who.role == "teacher" and f"class:{class_id}" not in who.scopes:
         raise NotFound(f"no class {class_id!r}")
@@ -160,7 +165,10 @@ _OBJECTIVES = select(
 def load_class(conn: Connection, who: Principal, class_id: str) -> ClassView:
     """The class as the caller may see it (else 403 or 404, as `visible_class`)."""
     _may_read_class(who, class_id)
-    roster = conn.execute(_ROSTER.where(classes.c.class_id == class_id)).all()
+    q = _ROSTER.where(classes.c.class_id == class_id)
+    if who.role == "leader":
+        q = q.where(classes.c.school_id.in_(who.scoped("school")))
+    roster = conn.execute(q).all()
     if not roster:
         raise NotFound(f"no class {class_id!r}")
     # An enrolment without a registered student has no name and is not shown.

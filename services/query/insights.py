@@ -132,7 +132,7 @@ def get_contradictions(
     """Open contradictions between benchmarks and recorded mastery for the
     students of a class or a school, oldest first."""
     who, conn = read.who, read.conn
-    require_role(who, "admin", "auditor", "teacher")
+    require_role(who, "admin", "auditor", "teacher", "leader")
     if (class_id is None) == (school_id is None):
         raise InvalidInput(
             "give exactly one of class_id and school_id",
@@ -152,7 +152,7 @@ def get_contradictions(
             conn.execute(select(students.c.student_id).where(students.c.school_id == school_id)).scalars()
         )
     scope = scoped_students(ledger, who, conn)
-    if scope is not None:  # a teacher sees the school's students it teaches
+    if scope is not None:  # a teacher sees the school's students it teaches, a leader its schools
         ids &= scope
     wanted = sorted(ids)
     cols = [c.c.student_id, c.c.objective_id, c.c.kind, c.c.mastery_status]
@@ -181,24 +181,29 @@ def get_contradictions(
 
 
 def _visible_school(conn: Connection, who: Principal, school_id: str) -> bool:
-    """Whether the school exists and, for a teacher, has a class it teaches: a
-    school outside a teacher's classes answers as one that does not exist, so
-    that its existence is not revealed."""
-    if who.role != "teacher":
-        q = select(schools.c.school_id).where(schools.c.school_id == school_id)
-    else:
-        taught = [s.partition(":")[2] for s in who.scopes if s.startswith("class:")]
+    """Whether the school exists and, for a teacher, has a class it teaches,
+    for a leader is one of its schools: a school outside the caller's scope
+    answers as one that does not exist, so that its existence is not revealed."""
+    if who.role == "teacher":
+        taught = who.scoped("class")
         q = select(classes.c.class_id).where(classes.c.class_id.in_(taught), classes.c.school_id == school_id)
+    else:
+        q = select(schools.c.school_id).where(schools.c.school_id == school_id)
+        if who.role == "leader":
+            q = q.where(schools.c.school_id.in_(who.scoped("school")))
     return conn.execute(q.limit(1)).first() is not None
 
 
-SUMMARY_READERS = ("admin", "auditor", "analyst")
+# A leader reads the summary of its schools, and the district's: a principal
+# compares its school with the district, and the summary names no student
+# (cells under MIN_CELL_SIZE are suppressed, as for analysts).
+SUMMARY_READERS = ("admin", "auditor", "analyst", "leader")
 
 
 @router.get("/schools/{school_id}/summary", response_model=SummaryOut, tags=["insights"])
 def school_summary(school_id: IdPath, read: ReadDep) -> SummaryOut:
     require_role(read.who, *SUMMARY_READERS)
-    if read.conn.execute(select(schools.c.school_id).where(schools.c.school_id == school_id)).first() is None:
+    if not _visible_school(read.conn, read.who, school_id):
         raise NotFound(f"no school {school_id!r}")
     return summarise(read.conn, school_id)
 

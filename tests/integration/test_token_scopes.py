@@ -1,8 +1,12 @@
-"""`mastery token create` refuses scopes the role cannot use, with one line and
-exit status 2, and stores nothing (issue 10: `--scope school:ID` was accepted
-for a teacher and did nothing)."""
+"""`mastery token create` refuses scopes the role cannot use, or that name
+nothing, with one line and exit status 2, and stores nothing (issue 10:
+`--scope school:ID` was accepted for a teacher and did nothing); `token list`
+and `token revoke`; `--expires-in` (issue 11)."""
 
 from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +17,7 @@ from infra.settings import Settings
 from infra.tokens import auth_tokens
 from services import cli
 from services.bootstrap import Ledger
+from tests.helpers import projected, seed_roster
 
 REFUSED = [
     ("teacher", ["school:sch1"], "role teacher takes class:ID scopes, not 'school:sch1'"),
@@ -21,6 +26,12 @@ REFUSED = [
     ("student", ["class:c1"], "role student takes student:ID scopes, not 'class:c1'"),
     ("student", ["student:s1", "student:s2"], "role student takes one student:ID scope, not 2"),
     ("guardian", ["school:sch1"], "role guardian takes student:ID scopes, not 'school:sch1'"),
+    ("leader", ["class:c1"], "role leader takes school:ID scopes, not 'class:c1'"),
+    ("leader", [], "role leader needs a school:ID scope"),
+    # A scope of the right kind that names nothing the store knows.
+    ("teacher", ["class:c1", "class:c9"], "scope 'class:c9' names no class: there is no class 'c9'"),
+    ("guardian", ["student:s9"], "scope 'student:s9' names no student: there is no student 's9'"),
+    ("leader", ["school:sch9"], "scope 'school:sch9' names no school: there is no school 'sch9'"),
     ("admin", ["class:c1"], "role admin takes no scope (got 'class:c1')"),
     ("auditor", ["student:s1"], "role auditor takes no scope (got 'student:s1')"),
     ("analyst", ["school:sch1"], "role analyst takes no scope (got 'school:sch1')"),
@@ -32,6 +43,8 @@ ACCEPTED = [
     ("teacher", ["class:c1", "class:c2"]),
     ("student", ["student:s1"]),
     ("guardian", ["student:s1", "student:s2"]),
+    ("leader", ["school:sch1"]),
+    ("leader", ["school:sch1", "school:sch2"]),
     ("admin", []),
     ("auditor", []),
     ("analyst", []),
@@ -41,16 +54,26 @@ ACCEPTED = [
 
 @pytest.fixture
 def cli_env(client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Ledger:
+    """The roster the scopes name (schools sch1, sch2; students s1, s2;
+    classes c1, c2), projected; the CLI pointed at the same store."""
     monkeypatch.setenv("MASTERY_DATA_DIR", str(settings.data_dir))
     if settings.database_url:
         monkeypatch.setenv("MASTERY_DATABASE_URL", settings.database_url)
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
+    for n in ("1", "2"):
+        seed_roster(client, students=(f"s{n}",), school=f"sch{n}", class_id=f"c{n}")
+    assert projected(ledger, ledger.store.head_position())
     return ledger
 
 
-def _create(role: str, scopes: list[str]) -> tuple[int, str, str]:
-    args = ["token", "create", "--role", role, *(a for s in scopes for a in ("--scope", s))]
+def _create(role: str, scopes: list[str], *more: str) -> tuple[int, str, str]:
+    args = ["token", "create", "--role", role, *(a for s in scopes for a in ("--scope", s)), *more]
     result = CliRunner().invoke(cli.app, args)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli.app, list(args))
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -74,3 +97,63 @@ def test_scopes_a_role_uses_are_accepted(cli_env: Ledger) -> None:
         principal = cli_env.tokens.authenticate(out.split()[-1])
         assert principal is not None and (principal.role, principal.scopes) == (role, tuple(scopes))
     assert _tokens(cli_env) == len(ACCEPTED)
+
+
+def _read(c: TestClient, token: str) -> int:
+    return c.get("/v1/objectives", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def _table(out: str) -> list[dict[str, str]]:
+    """The rows of `token list`, cut at the columns its header starts (a name may hold spaces)."""
+    header, rule, *lines = out.splitlines()
+    assert set(rule) <= {"-", " "}
+    names = ["id", "name", "role", "scopes", "created", "expires", "last used", "revoked"]
+    starts = [header.index(n) for n in names]
+    assert starts == sorted(starts) and header.split("  ")[0] == "id"
+    cuts = [*starts, None]
+    return [{n: line[cuts[i] : cuts[i + 1]].strip() for i, n in enumerate(names)} for line in lines]
+
+
+def test_list_shows_tokens_without_their_secrets_and_revoke_takes_id_or_token(
+    cli_env: Ledger, client: TestClient
+) -> None:
+    by_id = _create("leader", ["school:sch1", "school:sch2"], "--name", "Principal Ada")[1].strip()
+    by_secret = _create("auditor", [], "--expires-in", "30")[1].strip()
+    assert _read(client, by_id) == 200  # its last use is recorded on first use
+    code, out, err = _cli("token", "list")
+    assert (code, err) == (0, "")
+    for token in (by_id, by_secret):
+        assert token not in out and hashlib.sha256(token.encode()).hexdigest() not in out
+    rows = {row["role"]: row for row in _table(out)}
+    assert set(rows) == {"leader", "auditor"}
+    leader = cli_env.tokens.authenticate(by_id)
+    assert leader is not None
+    assert {k: rows["leader"][k] for k in ("id", "name", "scopes", "expires", "revoked")} == {
+        "id": leader.token_id,
+        "name": "Principal Ada",
+        "scopes": "school:sch1 school:sch2",
+        "expires": "never",
+        "revoked": "-",
+    }
+    used = datetime.fromisoformat(rows["leader"]["last used"])
+    assert used >= datetime.fromisoformat(rows["leader"]["created"])
+    auditor = rows["auditor"]
+    assert (auditor["scopes"], auditor["last used"], auditor["revoked"]) == ("-", "never", "-")
+    lifetime = datetime.fromisoformat(auditor["expires"]) - datetime.fromisoformat(auditor["created"])
+    assert abs(lifetime - timedelta(days=30)) <= timedelta(seconds=2)
+
+    assert _cli("token", "revoke", leader.token_id)[:2] == (0, "revoked\n")
+    assert _cli("token", "revoke", by_secret)[:2] == (0, "revoked\n")
+    assert _read(client, by_id) == _read(client, by_secret) == 401
+    for again in (leader.token_id, by_secret, "no-such-token"):
+        code, out, err = _cli("token", "revoke", again)
+        assert (code, out, err) == (2, "", "mastery: no such token, or it is already revoked\n")
+    assert all(row["revoked"] != "-" for row in _table(_cli("token", "list")[1]))
+
+
+def test_an_expired_token_answers_401(cli_env: Ledger, client: TestClient) -> None:
+    token = cli_env.tokens.create("admin", [], "brief", expires_in=timedelta(seconds=-1))
+    assert _read(client, token) == 401
+    assert _create("admin", [], "--expires-in", "0")[0] == 2  # at least a day
+    token = _create("admin", [], "--expires-in", "1")[1].strip()
+    assert _read(client, token) == 200

@@ -1,0 +1,134 @@
+"""`mastery token …`: create, list and revoke bearer tokens (CONTRACT.md §3)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from infra.tokens import ROLES, SCOPE_RULES
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+token_app = typer.Typer(help="Bearer tokens.", no_args_is_help=True)
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
+]
+_SCOPE_HELP = ", ".join(f"{rule.kind}:ID for a {role}" for role, rule in SCOPE_RULES.items() if rule.kind)
+
+
+@token_app.command("create")
+def create(
+    role: Annotated[str, typer.Option("--role", help=", ".join(ROLES))],
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help=f"{_SCOPE_HELP} (repeatable; a student takes one)")
+    ] = None,
+    name: Annotated[
+        str, typer.Option("--name", help="who holds it (recorded on every event it writes)")
+    ] = "",
+    expires_in: Annotated[
+        int | None,
+        typer.Option("--expires-in", help="days until it stops working (default: never)", min=1, max=36_500),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Print a new bearer token. It is stored hashed: this is the only time it is shown."""
+    from infra.tokens import TokenStore, check_scopes
+
+    scopes = list(scope or [])
+    engine = _engine(data_dir)
+    try:
+        try:
+            check_scopes(role, scopes)  # the scope's kind first: then what it names
+            _check_named(engine, scopes)
+            lifetime = timedelta(days=expires_in) if expires_in is not None else None
+            token = TokenStore(engine).create(role, scopes, name or role, expires_in=lifetime)
+        except ValueError as e:
+            _die(str(e))
+    finally:
+        engine.dispose()
+    print(token)
+
+
+@token_app.command("list")
+def list_tokens(data_dir: DataDir = None) -> None:
+    """Every token: id, name, role, scopes, created, expires, last used, revoked (never the secret)."""
+    from infra.tokens import TokenStore
+    from services.cli import _aligned
+
+    engine = _engine(data_dir)
+    try:
+        tokens = TokenStore(engine).list()
+    finally:
+        engine.dispose()
+    header = ("id", "name", "role", "scopes", "created", "expires", "last used", "revoked")
+    rows = [
+        (
+            t.token_id,
+            t.name,
+            t.role,
+            " ".join(t.scopes) or "-",
+            _when(t.created_at),
+            _when(t.expires_at, "never"),
+            _when(t.last_used_at, "never"),
+            _when(t.revoked_at, "-"),
+        )
+        for t in tokens
+    ]
+    typer.echo(_aligned(header, rows), nl=False)
+
+
+@token_app.command("revoke")
+def revoke(
+    token_or_id: Annotated[str, typer.Argument(metavar="TOKEN_OR_ID", help="the token's id or the token")],
+    data_dir: DataDir = None,
+) -> None:
+    """Revoke a token: every process refuses it (401) from its next request."""
+    from infra.tokens import TokenStore
+
+    engine = _engine(data_dir)
+    try:
+        revoked = TokenStore(engine).revoke(token_or_id)
+    finally:
+        engine.dispose()
+    if not revoked:
+        _die("no such token, or it is already revoked")  # the argument may be a secret: not echoed
+    print("revoked")
+
+
+def _engine(data_dir: Path | None) -> Engine:
+    # The shared helpers live in services.cli, which registers this app: imported late.
+    from infra.readstore import open_read_store
+    from services import cli
+
+    return open_read_store(cli._settings(data_dir))
+
+
+def _die(message: str) -> NoReturn:
+    from services import cli
+
+    cli._die(message)
+
+
+def _check_named(engine: Engine, scopes: list[str]) -> None:
+    """Refuse a scope that names nothing in the read models (a typo would
+    give a token that reads nothing, found out only when someone cannot read)."""
+    from sqlalchemy import select
+
+    from services.projections.catalog import classes, schools, students
+
+    tables = {"class": classes.c.class_id, "student": students.c.student_id, "school": schools.c.school_id}
+    with engine.connect() as conn:
+        for scope in scopes:
+            kind, _, ident = scope.partition(":")
+            column = tables[kind]
+            if conn.execute(select(column).where(column == ident)).first() is None:
+                raise ValueError(f"scope {scope!r} names no {kind}: there is no {kind} {ident!r}")
+
+
+def _when(t: datetime | None, none: str = "") -> str:
+    return t.isoformat(timespec="seconds") if t is not None else none
