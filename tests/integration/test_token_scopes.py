@@ -100,7 +100,8 @@ def test_scopes_a_role_uses_are_accepted(cli_env: Ledger) -> None:
 
 
 def _read(c: TestClient, token: str) -> int:
-    return c.get("/v1/objectives", headers={"Authorization": f"Bearer {token}"}).status_code
+    status: int = c.get("/v1/objectives", headers={"Authorization": f"Bearer {token}"}).status_code
+    return status
 
 
 def _table(out: str) -> list[dict[str, str]]:
