@@ -6,17 +6,18 @@ and `token revoke`; `--expires-in` (issue 11)."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Column, MetaData, Table, create_engine, func, inspect, select
 from typer.testing import CliRunner
 
+from infra import tokens as tokens_module
 from infra.settings import Settings
 from infra.tokens import auth_tokens
 from services import cli
-from services.bootstrap import Ledger
+from services.bootstrap import Ledger, build_ledger
 from tests.helpers import projected, seed_roster
 
 REFUSED = [
@@ -158,3 +159,73 @@ def test_an_expired_token_answers_401(cli_env: Ledger, client: TestClient) -> No
     assert _create("admin", [], "--expires-in", "0")[0] == 2  # at least a day
     token = _create("admin", [], "--expires-in", "1")[1].strip()
     assert _read(client, token) == 200
+
+
+def test_a_store_made_before_expiry_gains_the_columns_and_keeps_its_tokens(settings: Settings) -> None:
+    """auth_tokens as stores created before issue 11 hold it (no expires_at,
+    no last_used_at): opening the store adds the columns, and its tokens work."""
+    old = Table(
+        "auth_tokens",
+        MetaData(),
+        *(
+            Column(c.name, c.type, primary_key=c.primary_key)
+            for c in auth_tokens.columns
+            if c.name in OLD_COLUMNS
+        ),
+    )
+    engine = create_engine(
+        f"sqlite:///{settings.readmodels_path}"
+        if settings.database_url is None
+        else settings.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    token = "ml_made-before-issue-11"
+    with engine.begin() as conn:
+        old.create(conn)
+        conn.execute(
+            old.insert().values(
+                token_id="t-old",
+                token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                role="leader",
+                scopes=["school:sch1"],
+                name="old principal",
+                created_at=datetime(2026, 9, 1, tzinfo=UTC),
+            )
+        )
+    engine.dispose()
+    ledger = build_ledger(settings)
+    try:
+        with ledger.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("auth_tokens")}
+        assert columns == {c.name for c in auth_tokens.columns}
+        principal = ledger.tokens.authenticate(token)
+        assert principal is not None and (principal.token_id, principal.scopes) == ("t-old", ("school:sch1",))
+        [info] = ledger.tokens.list()
+        assert (info.expires_at, info.revoked_at) == (None, None) and info.last_used_at is not None
+    finally:
+        ledger.close()
+    build_ledger(settings).close()  # and again: nothing left to add
+
+
+OLD_COLUMNS = ("token_id", "token_hash", "role", "scopes", "name", "created_at", "revoked_at")
+
+
+def _last_used(ledger: Ledger, token: str) -> datetime | None:
+    principal = ledger.tokens.authenticate(token)
+    assert principal is not None
+    return next(t.last_used_at for t in ledger.tokens.list() if t.token_id == principal.token_id)
+
+
+def test_last_use_is_written_at_most_once_a_minute_per_token(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read does not write on every request: within LAST_USED_EVERY of the
+    last write, a use leaves last_used_at as it is; once it has passed, the
+    next use writes it again."""
+    token = ledger.tokens.create("auditor", [], "reader")
+    first = _last_used(ledger, token)
+    assert first is not None
+    assert _last_used(ledger, token) == first
+    monkeypatch.setattr(tokens_module, "LAST_USED_EVERY", 0.0)
+    later = _last_used(ledger, token)
+    assert later is not None and later > first
