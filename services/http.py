@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.records import RECORD_TYPES
 from infra.readstore import reached_position
 from infra.tokens import Principal
+from services import requestid
 from services.bootstrap import Ledger
 from services.errors import Forbidden, NotReady, ProblemError
 from services.projections.catalog import enrolments
@@ -30,6 +31,8 @@ MIN_POSITION_WAIT = 5.0
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    if (request_id := requestid.current()) is not None:
+        body["request_id"] = request_id  # the one in X-Request-ID and in the log
     headers = extra.pop("headers", None) if "headers" in extra else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 

@@ -1,0 +1,87 @@
+"""What `GET /metrics` says (Prometheus text format).
+
+Counters and histograms are the process's own (one set, however many apps a
+test builds); what is read from the stores (log head, projection positions)
+is sampled when /metrics is scraped, from the app's ledger. Other parts add
+samplers of their own to `Ops.samplers` (services/ops.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from services.bootstrap import Ledger
+
+log = logging.getLogger(__name__)
+
+REQUEST_SECONDS = Histogram(
+    "mastery_http_request_duration_seconds",
+    "Time from a request's arrival to the end of its response, by route template and status",
+    ["method", "route", "status"],
+    # Reads answer in milliseconds; the tail is what matters.
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=None,
+)
+EVENTS_INGESTED = Counter(
+    "mastery_events_ingested",
+    "Learning events posted to this process, by outcome (stored, or duplicate of one stored before)",
+    ["outcome"],
+    registry=None,
+)
+
+# A sampler reads something from the ledger at scrape time and yields metric families.
+Sampler = Callable[[Ledger], Iterable[Metric]]
+
+
+def log_head(ledger: Ledger) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "mastery_log_head_position",
+        "Position of the last event in the event log",
+        ledger.store.head_position(),
+    )
+
+
+def projection_positions(ledger: Ledger) -> Iterator[Metric]:
+    gauge = GaugeMetricFamily(
+        "mastery_projection_position",
+        "Log position each projection's read models have reached",
+        labels=["projection"],
+    )
+    for name, position in sorted(ledger.runner.positions().items()):
+        gauge.add_metric([name], position)
+    yield gauge
+
+
+class _LedgerSamples(Collector):
+    def __init__(self, ledger: Callable[[], Ledger], samplers: list[Sampler]) -> None:
+        self._ledger = ledger
+        self._samplers = samplers
+
+    def collect(self) -> Iterator[Metric]:
+        ledger = self._ledger()
+        for sampler in self._samplers:
+            try:
+                families = list(sampler(ledger))
+            except Exception:
+                # A store that does not answer: /ready says which; the rest of
+                # the metrics (latencies above all) still matter then.
+                log.warning("metrics: %s failed", getattr(sampler, "__name__", sampler), exc_info=True)
+                continue
+            yield from families
+
+
+def registry_for(ledger: Callable[[], Ledger], samplers: list[Sampler]) -> CollectorRegistry:
+    """One app's registry: the process's counters, its own process figures,
+    and `samplers` (a list the caller may still add to) run on its ledger."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(REQUEST_SECONDS)
+    registry.register(EVENTS_INGESTED)
+    ProcessCollector(registry=registry)
+    registry.register(_LedgerSamples(ledger, samplers))
+    return registry
