@@ -2,7 +2,7 @@
 
 Counters and histograms are the process's own (one set, however many apps a
 test builds); what is read from the stores (log head, projection positions)
-is sampled when /metrics is scraped, from the app's ledger. Other parts add
+is sampled from the app's ledger when /metrics is scraped. Other parts add
 samplers of their own to `Ops.samplers` (services/ops.py).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
@@ -58,30 +58,33 @@ def projection_positions(ledger: Ledger) -> Iterator[Metric]:
     yield gauge
 
 
-class _LedgerSamples(Collector):
-    def __init__(self, ledger: Callable[[], Ledger], samplers: list[Sampler]) -> None:
-        self._ledger = ledger
-        self._samplers = samplers
+class _Sampled(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
 
     def collect(self) -> Iterator[Metric]:
-        ledger = self._ledger()
-        for sampler in self._samplers:
-            try:
-                families = list(sampler(ledger))
-            except Exception:
-                # A store that does not answer: /ready says which; the rest of
-                # the metrics (latencies above all) still matter then.
-                log.warning("metrics: %s failed", getattr(sampler, "__name__", sampler), exc_info=True)
-                continue
-            yield from families
+        return iter(self._families)
 
 
-def registry_for(ledger: Callable[[], Ledger], samplers: list[Sampler]) -> CollectorRegistry:
-    """One app's registry: the process's counters, its own process figures,
-    and `samplers` (a list the caller may still add to) run on its ledger."""
+def sample(ledger: Ledger, samplers: list[Sampler]) -> list[Metric]:
+    """Every sampler's families; one that fails is left out (and logged):
+    a store that does not answer is /ready's to report, and the rest of the
+    metrics, latencies above all, matter most then."""
+    families: list[Metric] = []
+    for sampler in samplers:
+        try:
+            families += sampler(ledger)
+        except Exception:
+            log.warning("metrics: %s failed", getattr(sampler, "__name__", sampler), exc_info=True)
+    return families
+
+
+def exposition(sampled: list[Metric]) -> bytes:
+    """The text /metrics answers: the process's counters and histograms, its
+    own figures (CPU, memory, open files) and what was sampled."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(REQUEST_SECONDS)
     registry.register(EVENTS_INGESTED)
     ProcessCollector(registry=registry)
-    registry.register(_LedgerSamples(ledger, samplers))
-    return registry
+    registry.register(_Sampled(sampled))
+    return generate_latest(registry)
