@@ -8,15 +8,18 @@ document and adds them by rule rather than route by route:
 
 * every answer: `X-Request-ID`;
 * under /v1 (a token needed): 401, and 403 (a role that may not do it);
-* a path parameter or a query parameter naming a thing (`..._id`): 404,
-  which is also the answer for a thing outside the caller's scope;
+* a read with a path parameter or a query parameter naming a thing
+  (`..._id`): 404, also the answer for a thing outside the caller's scope
+  (a PUT creates what its path names);
 * a request body: 400 (not JSON), 413 (too large);
 * every operation: 422 (an invalid value, an unknown query parameter);
 * `min_position`: 503 with `Retry-After`, and `X-Projection-Position` on
   the 200 and the 503;
 * a PUT: 201 (created) beside the 200 (replaced or unchanged);
 * an error status a route declares itself (POST /v1/events: 409) gets the
-  problem+json content and schema like the others.
+  problem+json content and schema like the others;
+* a media type declared without a schema (an export's CSV or Parquet): a
+  string of bytes.
 """
 
 from __future__ import annotations
@@ -114,7 +117,7 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> None:
     statuses = {"422"}
     if path.startswith("/v1/"):
         statuses |= {"401", "403"}
-    if any(p["in"] == "path" or (p["in"] == "query" and p["name"].endswith("_id")) for p in params):
+    if method == "get" and any(p["in"] == "path" or p["name"].endswith("_id") for p in params):
         statuses.add("404")
     if "requestBody" in operation:
         statuses |= {"400", "413"}
@@ -128,6 +131,8 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> None:
     for status in statuses:
         responses.setdefault(status, {})
     for status, answer in responses.items():
+        for media in answer.get("content", {}).values():
+            media.setdefault("schema", {"type": "string", "format": "binary"})  # a file: CSV, Parquet
         headers = answer.setdefault("headers", {})
         headers["X-Request-ID"] = _header_ref("X-Request-ID")
         if status.startswith(("4", "5")):
