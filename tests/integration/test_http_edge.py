@@ -117,10 +117,26 @@ def test_a_chunked_body_is_counted_as_it_streams_and_refused_at_its_limit(
     client: TestClient, method: str, path: str, limit: int
 ) -> None:
     chunk = b"[" * 65536
-    status, body, pulled = _drive(client.app, method, path, _endless(chunk), {**AUTH, **JSON})
+    headers = {**AUTH, **JSON, "transfer-encoding": "chunked"}
+    status, body, pulled = _drive(client.app, method, path, _endless(chunk), headers)
     assert status == 413, body
     assert pulled == limit // len(chunk) + 1  # the chunk that passed the limit, and not one more
     assert b"larger than" in body
+    assert _ledger(client).store.head_position() == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "limit"),
+    [("POST", "/v1/events", EVENTS_BODY_LIMIT), ("PUT", "/v1/schools/big", BODY_LIMIT)],
+)
+def test_an_unframed_body_is_counted_too(client: TestClient, method: str, path: str, limit: int) -> None:
+    """Neither a length nor chunks is no body in HTTP/1.1, and such a request
+    goes through unread; should a server hand a body over all the same, it is
+    counted as the endpoint reads it."""
+    chunk = b"[" * 65536
+    status, body, pulled = _drive(client.app, method, path, _endless(chunk), {**AUTH, **JSON})
+    assert status == 413, body
+    assert pulled == limit // len(chunk) + 1
     assert _ledger(client).store.head_position() == 0
 
 
