@@ -22,7 +22,8 @@ from infra.readstore import reached_position
 from infra.tokens import Principal
 from services import requestid
 from services.bootstrap import Ledger
-from services.errors import Forbidden, NotReady, ProblemError
+from services.errors import Forbidden, NotReady, ProblemError, error
+from services.jsonbody import TOO_DEEP
 from services.projections.catalog import enrolments
 
 PROBLEM = "application/problem+json"
@@ -35,6 +36,10 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
         body["request_id"] = request_id  # the one in X-Request-ID and in the log
     headers = extra.pop("headers", None) if "headers" in extra else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def too_deep() -> JSONResponse:
+    return problem(422, "Unprocessable Content", f"body: {TOO_DEEP}", errors=[error(["body"], TOO_DEEP)])
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> list[Any]:
@@ -85,6 +90,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if broken:
             # Not JSON at all: 422 is for well-formed JSON that is invalid (CONTRACT.md §2).
             why = str(broken[0].get("ctx", {}).get("error", "malformed"))
+            if why.startswith("recursion limit exceeded"):  # pydantic's parser stops at 200 levels
+                return too_deep()
             return problem(400, "Bad Request", f"the request body is not valid JSON: {why}")
         errors = [{"loc": _loc(e), "msg": _msg(e)} for e in raw]
         # Routes may check what passed the schema against the store too, so one

@@ -26,9 +26,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services import requestid
-from services.errors import error
-from services.http import problem
-from services.jsonbody import TOO_DEEP, is_json, nests_deeper_than
+from services.http import problem, too_deep
+from services.jsonbody import is_json, nests_deeper_than
 from services.metrics import REQUEST_SECONDS
 
 log = logging.getLogger(__name__)
@@ -180,14 +179,10 @@ def _refuse_json(body: bytes) -> Response | None:
     try:
         from_json(body, cache_strings=False)
     except ValueError as e:
-        if "recursion limit exceeded" not in str(e):
+        if not str(e).startswith("recursion limit exceeded"):
             return problem(400, "Bad Request", f"the request body is not valid JSON: {e}")
-        return _too_deep()
-    return _too_deep() if nests_deeper_than(body) else None
-
-
-def _too_deep() -> Response:
-    return problem(422, "Unprocessable Content", f"body: {TOO_DEEP}", errors=[error(["body"], TOO_DEEP)])
+        return too_deep()
+    return too_deep() if nests_deeper_than(body) else None
 
 
 async def _read(receive: Receive, limit: int) -> bytes:

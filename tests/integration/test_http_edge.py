@@ -173,6 +173,17 @@ def test_json_deeper_than_32_levels_is_422_at_the_body(client: TestClient) -> No
     assert r.status_code in (201, 422) and TOO_DEEP not in r.text
 
 
+def test_an_event_batch_deeper_than_its_parser_goes_is_the_same_422(client: TestClient) -> None:
+    """POST /v1/events has its own parser (pydantic's, which stops at 200
+    levels); the depth of what it parses is its schema's to bound."""
+    seed_roster(client)
+    before = _ledger(client).store.head_position()
+    event = b'{"events": [{"type": "attempt", "items": ' + b"[" * 1_000 + b"]" * 1_000 + b"}]}"
+    body = _problem(client.post("/v1/events", content=event, headers=JSON), 422)
+    assert body["errors"] == [{"loc": ["body"], "msg": TOO_DEEP}]
+    assert _ledger(client).store.head_position() == before
+
+
 def test_brackets_inside_strings_do_not_count(client: TestClient) -> None:
     name = "[{" * 40 + '"]\\'
     r = client.put("/v1/schools/brackets", json={"name": name}, headers=JSON)
