@@ -21,6 +21,7 @@ from services.ops import install_ops
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
+from services.waiting import PositionWatcher
 
 DESCRIPTION = """An event-sourced learning-record store for mastery-based schools.
 Every endpoint under /v1 needs `Authorization: Bearer <token>`; /health, /ready and /metrics
@@ -37,6 +38,8 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         app.state.ledger = built
         if role in ("all", "projections"):
             built.start_projections()
+        waiting = app.state.waiting = PositionWatcher(built.runner.position, settings.max_waiting_reads)
+        built.runner.after_batch.append(waiting.nudge)
         # What is alive now (modules, the app, the ledger: ~100k objects) lives
         # as long as the process. Frozen, it is left out of the collector's full
         # passes, which otherwise took 70-100 ms each, now and then, in the
@@ -47,6 +50,8 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
             yield
         finally:
             gc.unfreeze()  # an app that stops (tests start many) leaves its garbage collectable
+            built.runner.after_batch.remove(waiting.nudge)
+            await waiting.close()
             built.close()
 
     app = FastAPI(title="Mastery Ledger", version="1.0", description=DESCRIPTION, lifespan=lifespan)
