@@ -16,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from infra.readstore import tracked_position
 from services.bootstrap import Ledger
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,20 @@ def projection_positions(ledger: Ledger) -> Iterator[Metric]:
         "Log position each projection's read models have reached",
         labels=["projection"],
     )
-    for name, position in sorted(ledger.runner.positions().items()):
-        gauge.add_metric([name], position)
+    with ledger.engine.connect() as conn:
+        for projection in ledger.runner.projections:
+            gauge.add_metric([projection.name], tracked_position(conn, projection.name))
+    yield gauge
+
+
+def events_set_aside(ledger: Ledger) -> Iterator[Metric]:
+    gauge = GaugeMetricFamily(
+        "mastery_projection_events_set_aside",
+        "Events a projection could not apply and set aside, or holds behind one (mastery projections retry)",
+        labels=["projection"],
+    )
+    for name, count in sorted(ledger.runner.parked().items()):
+        gauge.add_metric([name], count)
     yield gauge
 
 

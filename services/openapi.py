@@ -11,7 +11,8 @@ document and adds them by rule rather than route by route:
 * a read with a path parameter or a query parameter naming a thing
   (`..._id`): 404, also the answer for a thing outside the caller's scope
   (a PUT creates what its path names);
-* a request body: 400 (not JSON), 413 (too large);
+* a request body: 400 (not JSON), 413 (too large), 503 with `Retry-After`
+  (the event log busy: nothing stored);
 * every operation: 422 (an invalid value, an unknown query parameter);
 * `min_position`: 503 with `Retry-After`, and `X-Projection-Position` on
   the 200 and the 503;
@@ -61,7 +62,10 @@ _DESCRIPTIONS = {
     "409": "an event_id reused with a different body",
     "413": "the body is larger than the service accepts (refused before it is read whole)",
     "422": "well-formed but invalid, or a query parameter the operation does not have; nothing is stored",
-    "503": "the read models have not reached `min_position` in time, or too many reads wait for it",
+    "503": (
+        "try again after Retry-After: the read models have not reached `min_position` in time, too many"
+        " reads wait for it, or (a write) the event log is busy and nothing was stored"
+    ),
 }
 _HEADERS: dict[str, dict[str, Any]] = {
     "X-Request-ID": {
@@ -120,7 +124,7 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> None:
     if method == "get" and any(p["in"] == "path" or p["name"].endswith("_id") for p in params):
         statuses.add("404")
     if "requestBody" in operation:
-        statuses |= {"400", "413"}
+        statuses |= {"400", "413", "503"}  # 503: the event log is busy, nothing stored
     waits = "min_position" in names
     if waits:
         statuses.add("503")

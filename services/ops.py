@@ -38,7 +38,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.bootstrap import Ledger
 from services.http import get_principal, problem
-from services.metrics import Sampler, exposition, log_head, projection_positions, sample
+from services.metrics import (
+    Sampler,
+    events_set_aside,
+    exposition,
+    log_head,
+    projection_positions,
+    sample,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +120,29 @@ def _read_store(ledger: Ledger) -> str | None:
     return None
 
 
+def _nothing_set_aside(ledger: Ledger) -> str | None:
+    """Set-aside events (services/projections/parked.py) leave the read models
+    short of them, and of every later event of their streams, until a retry."""
+    parked = {name: n for name, n in ledger.runner.parked().items() if n}
+    if not parked:
+        return None
+    each = ", ".join(f"{name} {n} event{'s' if n > 1 else ''}" for name, n in sorted(parked.items()))
+    return f"projections have set events aside ({each}); `mastery projections retry` applies them after a fix"
+
+
 @dataclass
 class Ops:
     role: str  # the process's (`mastery serve --role`)
     checks: list[Check] = field(
-        default_factory=lambda: [Check("event store", _event_store), Check("read store", _read_store)]
+        default_factory=lambda: [
+            Check("event store", _event_store),
+            Check("read store", _read_store),
+            Check("projections", _nothing_set_aside),
+        ]
     )
-    samplers: list[Sampler] = field(default_factory=lambda: [log_head, projection_positions])
+    samplers: list[Sampler] = field(
+        default_factory=lambda: [log_head, projection_positions, events_set_aside]
+    )
     sampling: OneAtATime[list[Metric]] = field(default_factory=OneAtATime)
 
 

@@ -69,7 +69,8 @@ def test_each_operation_lists_the_answers_its_shape_can_give(doc: dict[str, Any]
             assert {"401", "403"} <= statuses, where
             assert "WWW-Authenticate" in op["responses"]["401"]["headers"], where
         if "requestBody" in op:
-            assert {"400", "413"} <= statuses, where
+            assert {"400", "413", "503"} <= statuses, where
+            assert "Retry-After" in op["responses"]["503"]["headers"], where
         if method == "put":
             assert op["responses"]["201"]["content"] == op["responses"]["200"]["content"], where
         if method == "get" and "{" in path:

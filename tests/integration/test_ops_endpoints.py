@@ -19,7 +19,8 @@ from psycopg.conninfo import conninfo_to_dict
 from infra.settings import Settings
 from services.bootstrap import Ledger
 from services.ops import ANSWER_WITHIN, Check, Ops
-from tests.helpers import attempt, mastery, post, seed_roster
+from tests.helpers import attempt, mastery, post, projected, seed_roster
+from tests.integration.test_poison import _benchmark_below_the_edge
 from tests.services import postgres_admin_url
 
 NO_TOKEN = {"Authorization": ""}
@@ -79,7 +80,7 @@ def test_health_with_a_token_says_which_process_and_where_the_log_is(client: Tes
 def test_ready_when_both_stores_answer(client: TestClient, settings: Settings) -> None:
     r = client.get("/ready", headers=NO_TOKEN)
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "checks": ["event store", "read store"]}
+    assert r.json() == {"status": "ready", "checks": ["event store", "read store", "projections"]}
     assert not _leaks(r.text, settings)
 
 
@@ -134,6 +135,25 @@ def test_ready_is_503_naming_the_store_that_does_not_answer(client: TestClient, 
         time.sleep(0.1)
 
 
+def test_events_set_aside_make_ready_503_and_are_counted(client: TestClient, settings: Settings) -> None:
+    """A poison event (written below the edge, as a bug would): the projections
+    go on for everyone else, /ready and /metrics say so (issue 10, No poison)."""
+    ledger = _ledger(client)
+    seed_roster(client)
+    _benchmark_below_the_edge(ledger, "s1", 2**63, 2**63)
+    assert projected(ledger, post(client, attempt())["position"], 30)
+    assert ledger.runner.parked()["mastery"] == 2  # the poison, and the attempt held behind it
+    r = client.get("/ready", headers=NO_TOKEN)
+    assert r.status_code == 503
+    assert r.json()["detail"] == (
+        "not ready: projections have set events aside (mastery 2 events); "
+        "`mastery projections retry` applies them after a fix"
+    )
+    assert not _leaks(r.text, settings)
+    assert _value(_samples(client), "mastery_projection_events_set_aside", projection="mastery") == 2
+    assert _value(_samples(client), "mastery_projection_events_set_aside", projection="catalog") == 0
+
+
 def test_metrics_count_events_and_time_requests_by_route(client: TestClient, settings: Settings) -> None:
     seed_roster(client)
     before = _samples(client)
@@ -162,7 +182,7 @@ def test_metrics_count_events_and_time_requests_by_route(client: TestClient, set
 
 
 def test_other_parts_add_readiness_checks_and_samples(client: TestClient) -> None:
-    """The hook the projections use to say that they set events aside."""
+    """The hook /ready's own projections check uses: any part may add one."""
     ops = _ops(client)
 
     def set_aside(ledger: Ledger) -> Iterator[Metric]:
@@ -174,7 +194,7 @@ def test_other_parts_add_readiness_checks_and_samples(client: TestClient) -> Non
 
     ops.samplers += [broken, set_aside]
     assert _value(_samples(client), "mastery_test_set_aside") == 2
-    ops.checks.append(Check("projections", lambda ledger: "projection mastery has set 2 events aside"))
+    ops.checks.append(Check("warm-up", lambda ledger: "the caches are still warming up"))
     r = client.get("/ready")
     assert r.status_code == 503
-    assert r.json()["detail"] == "not ready: projection mastery has set 2 events aside"
+    assert r.json()["detail"] == "not ready: the caches are still warming up"
