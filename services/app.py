@@ -6,7 +6,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from infra.settings import Settings, load_settings
 from services.bootstrap import Ledger, build_ledger
@@ -21,6 +21,7 @@ from services.ops import install_ops
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
+from services.query_params import refuse_unknown_query_params
 from services.waiting import PositionWatcher
 
 DESCRIPTION = """An event-sourced learning-record store for mastery-based schools.
@@ -54,7 +55,13 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
             await waiting.close()
             built.close()
 
-    app = FastAPI(title="Mastery Ledger", version="1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Mastery Ledger",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query_params)],  # on every route, included ones too
+    )
     install_error_handlers(app)
     app.add_middleware(BodyLimits)
     app.add_middleware(RequestContext)  # added last: the outermost of ours

@@ -24,7 +24,7 @@ from infra.tokens import Principal
 from services import requestid
 from services.bootstrap import Ledger
 from services.errors import Forbidden, NotReady, ProblemError, error
-from services.jsonbody import TOO_DEEP
+from services.inputs import JSON_TOO_DEEP, Position
 from services.projections.catalog import enrolments
 from services.waiting import PositionWatcher, TooManyWaiting
 
@@ -41,7 +41,9 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
 
 
 def too_deep() -> JSONResponse:
-    return problem(422, "Unprocessable Content", f"body: {TOO_DEEP}", errors=[error(["body"], TOO_DEEP)])
+    return problem(
+        422, "Unprocessable Content", f"body: {JSON_TOO_DEEP}", errors=[error(["body"], JSON_TOO_DEEP)]
+    )
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> list[Any]:
@@ -93,8 +95,6 @@ def install_error_handlers(app: FastAPI) -> None:
         if broken:
             # Not JSON at all: 422 is for well-formed JSON that is invalid (CONTRACT.md §2).
             why = str(broken[0].get("ctx", {}).get("error", "malformed"))
-            if why.startswith("recursion limit exceeded"):  # pydantic's parser stops at 200 levels
-                return too_deep()
             return problem(400, "Bad Request", f"the request body is not valid JSON: {why}")
         errors = [{"loc": _loc(e), "msg": _msg(e)} for e in raw]
         # Routes may check what passed the schema against the store too, so one
@@ -219,7 +219,7 @@ class ReadSession:
     position: int
 
 
-MinPosition = Annotated[int | None, Query(ge=0, description="wait until read models reach this log position")]
+MinPosition = Annotated[Position | None, Query(description="wait until read models reach this log position")]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ closes the transport of any request whose app raised after the response
 began, and ServerErrorMiddleware re-raises after sending its 500.
 
 `BodyLimits`, inside it, refuses a body over its size before it is read
-whole, and a JSON body that the json module would choke on.
+whole, and a JSON body nested too deep for the json module.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from http import HTTPStatus
 
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import Histogram
-from pydantic_core import from_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -27,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services import requestid
 from services.http import problem, too_deep
+from services.inputs import MAX_JSON_DEPTH
 from services.jsonbody import is_json, nests_deeper_than
 from services.metrics import REQUEST_SECONDS
 
@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 MiB = 1024 * 1024
 EVENTS_BODY_LIMIT = 16 * MiB  # POST /v1/events: up to 5,000 events
 BODY_LIMIT = 1 * MiB  # any other request
-# A body this large is checked in a worker thread: at 1 MiB the checks take
-# some tens of milliseconds, too long to hold up every other request.
+# A body this large is checked in a worker thread: at 1 MiB of brackets the
+# check takes some tens of milliseconds, too long to hold up other requests.
 _CHECK_OFF_LOOP = 64 * 1024
 _REQUEST_ID = requestid.HEADER.lower().encode()
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -171,18 +171,9 @@ def _content_type(scope: Scope) -> str | None:
 
 
 def _refuse_json(body: bytes) -> Response | None:
-    """A refusal for a JSON body that FastAPI's parser must not see, or None.
-
-    Parsed by pydantic's parser first (what POST /v1/events is parsed with),
-    which stops at 200 levels and refuses lone surrogates (which the json
-    module lets in, to fail later where they are encoded). Then the depth."""
-    try:
-        from_json(body, cache_strings=False)
-    except ValueError as e:
-        if not str(e).startswith("recursion limit exceeded"):
-            return problem(400, "Bad Request", f"the request body is not valid JSON: {e}")
-        return too_deep()
-    return too_deep() if nests_deeper_than(body) else None
+    """The 422 for a JSON body nested too deep for FastAPI's parser, or None.
+    (One that is not JSON at all gets that parser's 400.)"""
+    return too_deep() if nests_deeper_than(body, MAX_JSON_DEPTH) else None
 
 
 async def _read(receive: Receive, limit: int) -> bytes:

@@ -15,11 +15,12 @@ from domain.rules.status import voided_ids
 from infra.tokens import Principal
 from services.errors import InvalidInput, NotFound
 from services.http import LedgerDep, ReadDep, json_response, require_role, scoped_students
+from services.inputs import Id, IdPath
 from services.projections.catalog import classes, enrolments, schools, students
 from services.projections.contradictions import contradictions
 from services.projections.mastery import mastery_current
 from services.projections.records import learning_records, record_of_row
-from services.query.access import IdPath, VisibleStudent
+from services.query.access import VisibleStudent
 from services.query.classes import visible_class
 from services.query.schemas import StatusName
 from services.query.summaries import SummaryOut, summarise
@@ -124,8 +125,8 @@ def get_trajectory(
 def get_contradictions(
     ledger: LedgerDep,
     read: ReadDep,
-    class_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    school_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    class_id: Annotated[Id | None, Query()] = None,
+    school_id: Annotated[Id | None, Query()] = None,
     include_resolved: Annotated[bool, Query(description="also those resolved, with resolved_at")] = False,
 ) -> Response:
     """Open contradictions between benchmarks and recorded mastery for the

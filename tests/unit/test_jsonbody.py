@@ -1,5 +1,6 @@
-"""nests_deeper_than reads the depth of a JSON document from its bytes as a
-parser would find it, brackets inside strings and escapes included."""
+"""The depth of a JSON body read from its bytes, as the parser reading it from
+the start finds it, brackets inside strings and escapes included, whole or
+cut short; and which bodies are JSON (as FastAPI decides)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.jsonbody import MAX_JSON_DEPTH, is_json, nests_deeper_than
+from services.jsonbody import is_json, nests_deeper_than
 
 # Strings full of what could fool a scan: brackets, quotes, backslashes.
 _TRICKY = st.text(alphabet='[]{}"\\ab\n', max_size=8)
@@ -20,12 +21,26 @@ _VALUES = st.recursive(
 )
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    return 0
+def _deepest(body: bytes) -> int:
+    """The reference: one character at a time, as a parser meets them."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for c in body.decode():
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
 
 
 def _wrapped(value: Any, levels: int) -> Any:
@@ -34,18 +49,25 @@ def _wrapped(value: Any, levels: int) -> Any:
     return value
 
 
-@given(_VALUES, st.integers(0, 40), st.integers(0, 12), st.booleans())
-def test_the_depth_is_the_parsers(value: Any, wrap: int, limit: int, ascii_only: bool) -> None:
-    document = _wrapped(value, wrap)
-    body = json.dumps(document, ensure_ascii=ascii_only).encode()
-    assert nests_deeper_than(body, limit) == (_depth(document) > limit)
+@given(_VALUES, st.integers(0, 40), st.integers(1, 12), st.floats(0, 1), st.booleans())
+def test_the_depth_is_the_one_a_parser_meets(
+    value: Any, wrap: int, limit: int, cut: float, ascii_only: bool
+) -> None:
+    body = json.dumps(_wrapped(value, wrap), ensure_ascii=ascii_only).encode()
+    assert nests_deeper_than(body, limit) == (_deepest(body) > limit)
+    # Cut short (not JSON any more) at a character boundary: what was opened still counts.
+    text = body.decode()
+    short = text[: int(len(text) * cut)].encode()
+    assert nests_deeper_than(short, limit) == (_deepest(short) > limit)
 
 
-def test_the_stated_limit() -> None:
-    assert not nests_deeper_than(b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH)
-    assert nests_deeper_than(b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1))
-    assert not nests_deeper_than(b'"' + b"[" * 100 + b'"')
-    assert not nests_deeper_than(b"12")
+def test_the_edges() -> None:
+    assert not nests_deeper_than(b"[" * 32 + b"]" * 32, 32)
+    assert nests_deeper_than(b"[" * 33 + b"]" * 33, 32)
+    assert nests_deeper_than(b"[" * 100_000, 32)  # cut short, deep: the json module recursed on it
+    assert not nests_deeper_than(b'"' + b"[" * 100 + b'"', 32)
+    assert not nests_deeper_than(b"]]]]", 2)
+    assert not nests_deeper_than(b"12", 0)
 
 
 def test_json_media_types_are_fastapis() -> None:
