@@ -10,9 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.bootstrap import Ledger
+from tests.helpers import projected
 
 
 def _seed(c: TestClient) -> None:
+    """The roster, projected: the scope checks read the read models, which a
+    busy machine may not have brought up to the last PUT yet."""
     for school in ("sch1", "sch2"):
         assert c.put(f"/v1/schools/{school}", json={"name": school}).status_code == 201
     for student, school in (("s1", "sch1"), ("s2", "sch2")):
@@ -20,7 +23,10 @@ def _seed(c: TestClient) -> None:
         assert c.put(f"/v1/students/{student}", json=body).status_code == 201
     for cls, school, student in (("c1", "sch1", "s1"), ("c2", "sch2", "s2")):
         klass = {"name": cls, "school_id": school, "teacher_ids": ["t"], "student_ids": [student]}
-        assert c.put(f"/v1/classes/{cls}", json=klass).status_code == 201
+        r = c.put(f"/v1/classes/{cls}", json=klass)
+        assert r.status_code == 201
+    ledger: Ledger = c.app.state.ledger  # type: ignore[attr-defined]
+    assert projected(ledger, r.json()["position"])
 
 
 def _as(c: TestClient, *scopes: str) -> dict[str, str]:
