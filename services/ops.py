@@ -90,7 +90,7 @@ class Check:
 
     name: str
     run: Callable[[Ledger], str | None]
-    _asker: OneAtATime[str | None] = field(default_factory=OneAtATime, compare=False, repr=False)
+    _asker: OneAtATime[str | None] = field(default_factory=OneAtATime, init=False, compare=False, repr=False)
 
     async def failure(self, ledger: Ledger) -> str | None:
         unanswered = f"{self.name} does not answer"
