@@ -196,7 +196,9 @@ class TokenStore:
         The table is read on every call, so a token revoked or expired is
         refused at once by every process; its last use is written at most
         once a minute per token (`LAST_USED_EVERY`), not on every read."""
-        if self.bootstrap_token and hmac.compare_digest(token, self.bootstrap_token):
+        # Bytes: compare_digest refuses a str with non-ASCII characters (a TypeError,
+        # so a 500), and a header may carry any byte (read as latin-1).
+        if self.bootstrap_token and hmac.compare_digest(token.encode(), self.bootstrap_token.encode()):
             return Principal("bootstrap", "admin", "bootstrap")
         t = auth_tokens.c
         q = select(t.token_id, t.role, t.name, t.scopes, t.revoked_at, t.expires_at).where(
