@@ -37,7 +37,7 @@ OK = "2xx in scope and out of scope: the role sees every student"
 SCOPED = "2xx in scope; out of scope 404, as an unknown id"
 SCOPED_WRITE = "2xx in scope; out of scope 422 naming the student, as an unknown student"
 FORBIDDEN = "403 whatever it asks about: the role may not do this at all"
-OPEN = "2xx with any token or none"
+OPEN = "2xx with any token or none (docs/operations.md: a probe needs no credentials)"
 
 COLUMNS = ("admin", "teacher", "student", "guardian", "leader", "auditor", "analyst", "ingest")
 R, S, W, F = OK, SCOPED, SCOPED_WRITE, FORBIDDEN
@@ -61,7 +61,9 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/v1/schools/{school_id}/summary"):                (R, F, F, F, S, R, R, F),
     ("GET", "/v1/district/summary"):                           (R, F, F, F, R, R, R, F),
     ("GET", "/v1/export"):                                     (R, F, F, F, F, R, R, F),
-    ("GET", "/healthz"):                                       (OPEN,) * 8,
+    ("GET", "/health"):                                        (OPEN,) * 8,
+    ("GET", "/ready"):                                         (OPEN,) * 8,
+    ("GET", "/metrics"):                                       (OPEN,) * 8,
 }  # fmt: skip
 SCOPES = {
     "teacher": ["class:c1"],
@@ -184,6 +186,8 @@ def _ask(w: World, call: Call, token: str | None) -> tuple[int, str, Any]:
     r = w.client.request(call.method, call.url, params=call.params, json=call.json, headers=headers)
     kind = r.headers.get("content-type", "")
     body = r.json() if kind.startswith(("application/json", "application/problem+json")) else None
+    if isinstance(body, dict):
+        body.pop("request_id", None)  # every answer's own: not part of what it says
     return r.status_code, kind, body
 
 
