@@ -56,7 +56,7 @@ class Problem(BaseModel):
 _SCHEMA_REF = "#/components/schemas/{model}"
 _DESCRIPTIONS = {
     "400": "the body is not valid JSON",
-    "401": "no token, or an unknown or revoked one",
+    "401": "no token, or an unknown, revoked or expired one",
     "403": "the caller's role may not do this",
     "404": "the thing does not exist or is outside the caller's scope",
     "409": "an event_id reused with a different body",
