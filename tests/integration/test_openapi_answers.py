@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.middleware import BODY_LIMIT
-from tests.helpers import attempt, seed_roster
+from tests.helpers import attempt, schema_refs, seed_roster
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 JSON = {"content-type": "application/json"}
@@ -28,13 +28,6 @@ def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [(path, method, op) for path, ops in doc["paths"].items() for method, op in ops.items()]
 
 
-def _refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
-        return own + [r for v in node.values() for r in _refs(v)]
-    if isinstance(node, list):
-        return [r for v in node for r in _refs(v)]
-    return []
 
 
 def test_every_answer_has_a_description_a_schema_and_the_request_id(doc: dict[str, Any]) -> None:
@@ -50,7 +43,7 @@ def test_every_answer_has_a_description_a_schema_and_the_request_id(doc: dict[st
 
 
 def test_every_reference_resolves_and_fastapis_422_shape_is_gone(doc: dict[str, Any]) -> None:
-    for ref in _refs(doc):
+    for ref in schema_refs(doc):
         kind, _, name = ref.removeprefix("#/components/").partition("/")
         assert name in doc["components"][kind], ref
     assert "HTTPValidationError" not in doc["components"]["schemas"]
