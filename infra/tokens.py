@@ -8,12 +8,13 @@ import logging
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import JSON, Column, DateTime, Engine, String, Table, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from infra.readstore import metadata
 
@@ -115,9 +116,14 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _as_utc(t: datetime) -> datetime:
+    # SQLite hands DateTime(timezone=True) back naive (what is stored here is
+    # UTC); PostgreSQL in the session's time zone.
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
 def _utc(t: datetime | None) -> datetime | None:
-    # SQLite hands DateTime(timezone=True) back naive; what is stored here is UTC.
-    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+    return None if t is None else _as_utc(t)
 
 
 class TokenStore:
@@ -126,6 +132,7 @@ class TokenStore:
         self.bootstrap_token = bootstrap_token
         self._lock = threading.Lock()
         self._written: dict[str, float] = {}  # token id -> when its last use was written (monotonic)
+        self._writer: ThreadPoolExecutor | None = None
 
     def create(
         self,
@@ -185,7 +192,7 @@ class TokenStore:
         ).order_by(t.created_at, t.token_id)
         with self.engine.connect() as conn:
             return [
-                TokenInfo(tid, name, role, tuple(scopes), created.replace(tzinfo=UTC), *map(_utc, rest))
+                TokenInfo(tid, name, role, tuple(scopes), _as_utc(created), *map(_utc, rest))
                 for tid, name, role, scopes, created, *rest in conn.execute(q)
             ]
 
@@ -195,7 +202,8 @@ class TokenStore:
 
         The table is read on every call, so a token revoked or expired is
         refused at once by every process; its last use is written at most
-        once a minute per token (`LAST_USED_EVERY`), not on every read."""
+        once a minute per token (`LAST_USED_EVERY`), not on every read, and
+        by a thread of its own (`_note_use`)."""
         # Bytes: compare_digest refuses a str with non-ASCII characters (a TypeError,
         # so a 500), and a header may carry any byte (read as latin-1).
         if self.bootstrap_token and hmac.compare_digest(token.encode(), self.bootstrap_token.encode()):
@@ -215,32 +223,44 @@ class TokenStore:
         expires = _utc(row.expires_at)
         if expires is not None and expires <= now:
             return None
-        self._note_use(row.token_id, now, conn)
+        self._note_use(row.token_id, now)
         return Principal(row.token_id, row.role, row.name, tuple(row.scopes))
 
-    def _note_use(self, token_id: str, now: datetime, conn: Connection | None) -> None:
+    def _note_use(self, token_id: str, now: datetime) -> None:
+        """Write the token's last use, at most once per LAST_USED_EVERY and
+        off the request's thread: the write waits for the store's write lock
+        (SQLite's is held by each projection batch), a read must not."""
         tick = time.monotonic()
         with self._lock:
             last = self._written.get(token_id)
             if last is not None and tick - last < LAST_USED_EVERY:
                 return
             self._written[token_id] = tick
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="token-last-use")
+            self._writer.submit(self._write_use, token_id, now)
+
+    def _write_use(self, token_id: str, now: datetime) -> None:
         stmt = update(auth_tokens).where(auth_tokens.c.token_id == token_id).values(last_used_at=now)
         try:
-            # The request's connection when it is in autocommit (a read's): no
-            # second checkout, and the write is committed at once.
-            if conn is not None and _autocommit(conn):
+            with self.engine.begin() as conn:
                 conn.execute(stmt)
-            else:
-                with self.engine.begin() as own:
-                    own.execute(stmt)
-        except OperationalError as e:
-            # A busy store (SQLite's write lock held past its timeout) must not
-            # fail a read over a bookkeeping write: the next use tries again.
+        except DBAPIError as e:
+            # Bookkeeping: a store that does not take the write now is asked
+            # again at the token's next use.
             with self._lock:
                 self._written.pop(token_id, None)
             log.warning("could not record the last use of token %s: %s", token_id, str(e).splitlines()[0])
 
+    def flush(self) -> None:
+        """Wait until every last use noted so far is written."""
+        with self._lock:
+            writer = self._writer
+        if writer is not None:
+            writer.submit(lambda: None).result()
 
-def _autocommit(conn: Connection) -> bool:
-    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    def close(self) -> None:
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)

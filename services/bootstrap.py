@@ -47,6 +47,7 @@ class Ledger:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self.tokens.close()  # its last-use writes, before the engine goes
         if self.reader is not self.engine:
             self.reader.dispose()
         self.engine.dispose()

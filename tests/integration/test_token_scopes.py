@@ -122,6 +122,7 @@ def test_list_shows_tokens_without_their_secrets_and_revoke_takes_id_or_token(
     by_id = _create("leader", ["school:sch1", "school:sch2"], "--name", "Principal Ada")[1].strip()
     by_secret = _create("auditor", [], "--expires-in", "30")[1].strip()
     assert _read(client, by_id) == 200  # its last use is recorded on first use
+    cli_env.tokens.flush()
     code, out, err = _cli("token", "list")
     assert (code, err) == (0, "")
     for token in (by_id, by_secret):
@@ -200,6 +201,7 @@ def test_a_store_made_before_expiry_gains_the_columns_and_keeps_its_tokens(setti
         assert columns == {c.name for c in auth_tokens.columns}
         principal = ledger.tokens.authenticate(token)
         assert principal is not None and (principal.token_id, principal.scopes) == ("t-old", ("school:sch1",))
+        ledger.tokens.flush()
         [info] = ledger.tokens.list()
         assert (info.expires_at, info.revoked_at) == (None, None) and info.last_used_at is not None
     finally:
@@ -213,6 +215,7 @@ OLD_COLUMNS = ("token_id", "token_hash", "role", "scopes", "name", "created_at",
 def _last_used(ledger: Ledger, token: str) -> datetime | None:
     principal = ledger.tokens.authenticate(token)
     assert principal is not None
+    ledger.tokens.flush()
     return next(t.last_used_at for t in ledger.tokens.list() if t.token_id == principal.token_id)
 
 
