@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from infra.tokens import ROLES, SCOPE_RULES
-
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -18,12 +16,15 @@ token_app = typer.Typer(help="Bearer tokens.", no_args_is_help=True)
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
 ]
-_SCOPE_HELP = ", ".join(f"{rule.kind}:ID for a {role}" for role, rule in SCOPE_RULES.items() if rule.kind)
+# Written out rather than read from infra.tokens (ROLES, SCOPE_RULES), which
+# would load SQLAlchemy and the drivers before `mastery --help` could answer.
+_ROLE_HELP = "admin, teacher, student, guardian, leader, auditor, analyst, ingest"
+_SCOPE_HELP = "class:ID for a teacher, student:ID for a student or guardian, school:ID for a leader"
 
 
 @token_app.command("create")
 def create(
-    role: Annotated[str, typer.Option("--role", help=", ".join(ROLES))],
+    role: Annotated[str, typer.Option("--role", help=_ROLE_HELP)],
     scope: Annotated[
         list[str] | None, typer.Option("--scope", help=f"{_SCOPE_HELP} (repeatable; a student takes one)")
     ] = None,

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from infra import tokens as tokens_module
 from infra.settings import Settings
-from infra.tokens import auth_tokens
-from services import cli
+from infra.tokens import ROLES, SCOPE_RULES, auth_tokens
+from services import cli, token_cli
 from services.bootstrap import Ledger, build_ledger
 from tests.helpers import projected, seed_roster
 
@@ -232,3 +232,9 @@ def test_last_use_is_written_at_most_once_a_minute_per_token(
     monkeypatch.setattr(tokens_module, "LAST_USED_EVERY", 0.0)
     later = _last_used(ledger, token)
     assert later is not None and later > first
+
+
+def test_the_help_names_every_role() -> None:
+    # token_cli writes the roles out (importing infra.tokens would slow every command's start).
+    assert ", ".join(ROLES) == token_cli._ROLE_HELP
+    assert all(f"{rule.kind}:ID for a" in token_cli._SCOPE_HELP for rule in SCOPE_RULES.values() if rule.kind)
