@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from infra.settings import Settings, load_settings
+from services.allowed_methods import install_method_not_allowed
 from services.bootstrap import Ledger, build_ledger
 from services.export.api import router as export_router
 from services.http import document_request_bodies, install_error_handlers
@@ -47,6 +48,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
 
     app = FastAPI(title="Mastery Ledger", version="1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
+    install_method_not_allowed(app)
     if role in ("all", "ingest"):
         app.include_router(ingest_router)
         app.state.schema_follow_up = {"/v1/events": events_follow_up}
