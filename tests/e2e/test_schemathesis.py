@@ -19,9 +19,14 @@ once a fixture has started the service (`schemathesis.pytest.from_fixture`)
 fails on pytest 9.2 ('Function' object has no attribute '_nodeid').
 
 Runs are reproducible: generation is deterministic (Hypothesis derandomized,
-no examples database), one worker, a fixed number of examples. A failure
-prints Schemathesis' report: each failing case with its check, the response
-and a curl line that reproduces it.
+no examples database, no cache), one worker, a fixed number of examples, the
+seeded data the same every time; the coverage and fuzzing phases send the
+same requests run after run. The stateful phase carries values from responses
+into the requests that follow (that is its point), so where those differ from
+run to run (a recorded_at taken as an `as_of`) its requests do too. A
+valid `min_position` is held to one the read models reached (see
+schemathesis_hooks.py). A failure prints Schemathesis' report: each failing
+case with its check, the response and a curl line that reproduces it.
 """
 
 from __future__ import annotations
@@ -47,7 +52,9 @@ HOOKS_ENV, HOOKS = "SCHEMATHESIS_HOOKS", str(Path(__file__).with_name("schemathe
 STUDENTS = ["s00", "s01", "s02", "s03"]
 SCHOOL, CLASS = "sch1", "c1"
 EVENTS = 120
-RUN_TIMEOUT = 600  # a hang, not a bound: the bound is the number of examples
+# A hang, not a bound (the bound is the number of examples; a run takes about a
+# minute): below pytest's timeout, so that the schemathesis process is killed.
+RUN_TIMEOUT = 240
 
 # The run's configuration, as a schemathesis.toml would hold it; the test
 # writes it, filled in, into its tmp dir. Ids that exist are given half the
@@ -73,12 +80,16 @@ responses = false
 [generation]
 deterministic = true
 database = "none"
-# Per operation and generation mode, in fuzzing; the number of stateful
-# scenarios too. Explicit examples and the coverage phase come on top.
+# Per operation and generation mode, in fuzzing. The coverage phase (its
+# cases follow from the schema, about 1,500 here) comes on top.
 max-examples = 25
 
+# Sequences of up to 8 calls along the inferred links, 60 of them.
 [phases.stateful]
-max-steps = 6
+max-steps = 8
+
+[phases.stateful.generation]
+max-examples = 60
 
 # Every check Schemathesis has, but one: positive_data_acceptance expects a 2xx
 # for every request the schema allows, and the contract refuses some of those
@@ -124,7 +135,7 @@ class Seeded:
 
 def _fixed_ids(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The batch with ids numbered instead of random (uuid4), references
-    renamed alike: the same run generates the same requests."""
+    renamed alike: every run generates the same requests."""
     renamed = {e["event_id"]: str(uuid.UUID(int=i + 1)) for i, e in enumerate(batch)}
     refs = ("event_id", "retake_of", "on_event", "target_event_id")
     return [
@@ -196,3 +207,4 @@ def test_schemathesis_finds_nothing(seeded: Seeded, tmp_path: Path) -> None:
     )
     if done.returncode != 0:
         pytest.fail(f"{done.stdout}\n{done.stderr}", pytrace=False)
+    print(done.stdout)  # what ran, for `pytest -rP`
