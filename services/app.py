@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from infra.settings import Settings, load_settings
 from services.allowed_methods import install_method_not_allowed
@@ -17,6 +17,7 @@ from services.http import document_request_bodies, install_error_handlers
 from services.ingest.api import events_follow_up
 from services.ingest.api import router as ingest_router
 from services.ingest.schemas import EventBatchIn
+from services.params_first import validate_parameters_first
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
@@ -46,7 +47,13 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
             gc.unfreeze()  # an app that stops (tests start many) leaves its garbage collectable
             built.close()
 
-    app = FastAPI(title="Mastery Ledger", version="1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Mastery Ledger",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(validate_parameters_first)],  # before the routes' own
+    )
     install_error_handlers(app)
     install_method_not_allowed(app)
     if role in ("all", "ingest"):
