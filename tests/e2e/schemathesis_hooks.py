@@ -4,10 +4,11 @@
 A read with a `min_position` the read models have not reached waits up to 5 s
 and then answers 503 with Retry-After (CONTRACT.md §2): by design, and the
 subject of the flood test. Generated at random, most valid positions are far
-beyond the log, and a run would be minutes of waiting. So every valid
-`min_position` beyond the one the service was seeded to (and has reached) is
-sent as that one; invalid ones (negative, beyond 2**63-1, not an integer) are
-sent as generated, and must be refused.
+beyond the log, and a run would be minutes of waiting. So in a valid request
+every `min_position` beyond the one the service was seeded to (and has
+reached) is sent as that one. Invalid requests are sent as generated: one with
+an invalid `min_position` (negative, beyond 2**63-1, not an integer) or any
+other invalid part must be refused at once, whatever position it names.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ MAX_POSITION = 2**63 - 1  # the stated bound of min_position (docs/input-rules.m
 @schemathesis.hook
 def map_case(context: schemathesis.HookContext, case: schemathesis.Case[Any]) -> schemathesis.Case[Any]:
     del context
+    if case.meta is not None and case.meta.generation.mode is not schemathesis.GenerationMode.POSITIVE:
+        return case
     reached = int(os.environ[REACHED_ENV])
     value = (case.query or {}).get("min_position")
     if isinstance(value, str) and value.isascii() and value.isdigit():
