@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Column, Float, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Column, Float, Integer, String, Table
 from sqlalchemy.engine import Connection
 
 
@@ -45,6 +45,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
 # binary form is json's (psycopg's "json" dumper would encode the text again).
 _PG_TYPES: tuple[tuple[type, str, str], ...] = (
     (JSON, "text", "text"),
+    (BigInteger, "bigint", "int8"),
     (Integer, "bigint", "int4"),
     (Float, "float8", "float8"),
     (String, "text", "text"),
@@ -83,7 +84,8 @@ def _bulk(
         if conn.dialect.name == "postgresql" and conflict is None:
             with cursor.copy(f"COPY {q(table.name)} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types([_pg_type(c, copy=True) for c in columns])
-                for row in zip(*(_pg_array(c, v) for c, v in zip(columns, values, strict=True)), strict=True):
+                copied = [_copy_array(c, v) for c, v in zip(columns, values, strict=True)]
+                for row in zip(*copied, strict=True):
                     copy.write_row(row)
         elif conn.dialect.name == "postgresql":
             arrays = ", ".join(f"%b::{_pg_type(c)}[]" for c in columns)
@@ -104,6 +106,22 @@ def _bulk(
             )
     finally:
         cursor.close()
+
+
+_INT4 = range(-(2**31), 2**31)
+
+
+def _copy_array(column: Column[Any], values: list[Any]) -> list[Any]:
+    """`_pg_array` for COPY. psycopg's binary int4 dumper wraps a value beyond
+    32 bits without a word (2**31 arrives as -2**31), where the INSERT of the
+    live path refuses it: a rebuild would store another number than the live
+    read model sets aside. Refuse it here as well."""
+    if _pg_type(column, copy=True) == "int4":
+        present = [v for v in values if v is not None] if column.nullable else values
+        if present and (min(present) < _INT4.start or max(present) >= _INT4.stop):
+            bad = next(v for v in present if v not in _INT4)
+            raise OverflowError(f"{column.table.name}.{column.name}: {bad} is out of range for type integer")
+    return _pg_array(column, values)
 
 
 def _pg_array(column: Column[Any], values: list[Any]) -> list[Any]:

@@ -20,13 +20,14 @@ from infra.recorders import (
     IndexedRecorder,
     IndexedSQLiteRecorder,
     IndexRow,
+    LogBusy,
     StreamKey,
     StreamRange,
 )
 from infra.settings import ConfigError, Settings
 from infra.transcoder import OrjsonTranscoder
 
-__all__ = ["IndexRow", "IntegrityError", "LedgerStore", "open_event_store"]
+__all__ = ["IndexRow", "IntegrityError", "LedgerStore", "LogBusy", "open_event_store"]
 
 
 class LedgerStore(Application[UUID]):

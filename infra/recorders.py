@@ -14,14 +14,17 @@ table lock). For a rebuild they add `select_by_stream`, the log read in
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import (
     AggregateRecorder,
+    IntegrityError,
     InterfaceError,
     Notification,
     OperationalError,
@@ -30,6 +33,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import retry
+from psycopg.errors import LockNotAvailable, QueryCanceled, UniqueViolation
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
@@ -39,6 +43,23 @@ StreamRange = tuple[UUID, UUID]  # stream ids from (inclusive), to (exclusive)
 FIRST_STREAM = UUID(int=0)
 # Past every stream id: ids are UUIDv5 (domain/ids.py), whose version bits are never all ones.
 END_OF_STREAMS = UUID(int=2**128 - 1)
+
+
+# On PostgreSQL, how long a writer waits for the log's lock, and how long a
+# statement of a transaction holding it may run on the server (milliseconds).
+# Writes hold the lock for milliseconds, a 16 MiB batch for under a second;
+# past these bounds the writer answers "busy" and stores nothing, instead of
+# every later write queueing behind a stuck one. (Neither bound ends a client
+# that stalls while sending a statement: the server waits for it as long as
+# the connection lives. Hence everything is encoded before the lock is taken
+# and nothing is sent through a pipeline: see `insert_events`.)
+LOG_LOCK_WAIT_MS = 10_000
+LOG_WRITE_TIMEOUT_MS = 30_000
+
+
+class LogBusy(Exception):
+    """The log's write lock could not be had, or a write holding it did not
+    finish, within the bounds above: the write stored nothing; try again."""
 
 
 def stream_ranges(parts: int) -> list[StreamRange]:
@@ -113,6 +134,16 @@ class WholeStreamReads(AggregateRecorder):
 
 
 class IndexedSQLiteRecorder(WholeStreamReads, SQLiteApplicationRecorder):
+    def is_stream_conflict(self, error: IntegrityError) -> bool:
+        """Whether `error` is another writer's event taking a (stream, version)
+        this write meant to take (the log's primary key), rather than any other
+        constraint."""
+        cause = error.__cause__
+        table = self.events_table_name
+        return isinstance(cause, sqlite3.IntegrityError) and str(cause).endswith(
+            f"{table}.originator_id, {table}.originator_version"
+        )
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -235,6 +266,13 @@ class IndexedPostgresRecorder(WholeStreamReads, PostgresApplicationRecorder):
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(Identifier(self.datastore.schema, self.events_table_name))
+        self._events_key = f"{self.events_table_name}_pkey"  # PostgreSQL's name for its primary key
+        self.lock_wait_ms = LOG_LOCK_WAIT_MS
+        self.write_timeout_ms = LOG_WRITE_TIMEOUT_MS
+        # The library's lock (EXCLUSIVE, so that ids are issued in commit order) and its NOTIFY.
+        self._take_log = SQL("LOCK TABLE {} IN EXCLUSIVE MODE; NOTIFY {};").format(
+            events_table, Identifier(self.channel_name)
+        )
         self._select_stream = SQL(
             "SELECT originator_version, topic, state FROM {} WHERE originator_id = %s "
             "ORDER BY originator_version"
@@ -246,24 +284,60 @@ class IndexedPostgresRecorder(WholeStreamReads, PostgresApplicationRecorder):
             ).format(self.index_table)
         )
 
-    def _insert_stored_events(
-        self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        # The library sends one array of composite values, which psycopg dumps
-        # as text in Python; four flat typed arrays, sent binary, dump several times faster.
-        # Same table lock and NOTIFY as the library's path, same RETURNING.
-        self._lock_table(curs)
-        self._notify_channel(curs)
-        curs.execute(
-            self._insert_flat,
-            [
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ],
-            prepare=True,
-        )
+    def is_stream_conflict(self, error: IntegrityError) -> bool:
+        """Whether `error` is another writer's event taking a (stream, version)
+        this write meant to take (the log's primary key), rather than any other
+        constraint."""
+        cause = error.__cause__
+        return isinstance(cause, UniqueViolation) and cause.diag.constraint_name == self._events_key
+
+    @contextmanager
+    def _writing(self) -> Iterator[_Transaction]:
+        """A transaction holding the log's write lock, taken with the bounds of
+        `lock_wait_ms` and `write_timeout_ms` (LOG_LOCK_WAIT_MS and
+        LOG_WRITE_TIMEOUT_MS) in one round trip. Everything a write sends is
+        encoded before it enters."""
+        try:
+            with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+                curs.execute(
+                    SQL(
+                        f"SET LOCAL lock_timeout = {int(self.lock_wait_ms)}; "
+                        f"SET LOCAL statement_timeout = {int(self.write_timeout_ms)}; "
+                    )
+                    + self._take_log
+                )
+                yield conn, curs
+        except OperationalError as e:
+            if isinstance(e.__cause__, (LockNotAvailable, QueryCanceled)):
+                raise LogBusy(str(e.__cause__).strip().splitlines()[0]) from e
+            raise
+
+    # Retried on a lost connection, as the library's own insert is.
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """The library's insert (lock, NOTIFY, rows, RETURNING their ids) without
+        its pipeline. The library sends all three in a psycopg pipeline and calls
+        `Pipeline.sync()`, which stops sending as soon as its queue of commands
+        is empty even when the socket has not yet taken the whole of the last
+        one (a large value), and then waits for results the server cannot send:
+        it is still reading that statement. The server holds the log's lock
+        meanwhile, waiting on the client in a way no server timeout ends, and
+        every later write queued behind it (a 16 MiB value did it; 8 MiB
+        usually passed). Here each statement is sent whole before its answer is
+        awaited, and the rows are sent as four flat typed arrays in binary (the
+        library's one array of composite values is dumped as text in Python,
+        several times slower)."""
+        if not stored_events:
+            return []
+        params = [
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        ]
+        with self._writing() as (_, curs):
+            curs.execute(self._insert_flat, params, prepare=True)
+            return [row["notification_id"] for row in curs.fetchall()]
 
     def select_heads(self, stream_ids: Sequence[UUID]) -> dict[UUID, int]:
         heads: dict[UUID, int] = self.select_for_batch(stream_ids, ())[0]
@@ -304,13 +378,13 @@ class IndexedPostgresRecorder(WholeStreamReads, PostgresApplicationRecorder):
         The library's insert path (table lock, NOTIFY, then the rows), with the
         rows sent by binary COPY: psycopg formats COPY rows in C, where the
         arrays of the INSERT ... unnest path are dumped element by element in
-        Python. COPY cannot return ids, so the position is read after it, under
-        the same lock: no other transaction can hold uncommitted rows of the
-        log while this one holds EXCLUSIVE, so the largest id is this batch's.
+        Python. The index rows go in under the lock too: two batches sharing
+        event ids in different orders would otherwise deadlock on them. COPY
+        cannot return ids, so the position is read after it, under the lock:
+        no other transaction can hold uncommitted rows of the log while this
+        one holds EXCLUSIVE, so the largest id is this batch's.
         """
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._lock_table(curs)
-            self._notify_channel(curs)
+        with self._writing() as (conn, curs):
             with curs.copy(self._copy_index) as copy:
                 copy.set_types(_INDEX_TYPES)
                 for index_row in index_rows:
@@ -363,6 +437,7 @@ class IndexedPostgresRecorder(WholeStreamReads, PostgresApplicationRecorder):
         return [StoredEvent(stream, v, topic, bytes(state)) for v, topic, state in rows]
 
 
+_Transaction = tuple[psycopg.Connection[DictRow], psycopg.Cursor[DictRow]]
 _INDEX_TYPES = ["text", "text", "text", "text", "text"]
 _EVENT_TYPES = ["uuid", "int8", "text", "bytea"]
 

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # Processes for a rebuild's bulk load; 0: one per CPU on PostgreSQL, one on
     # SQLite (whose single writer would serialise them anyway).
     rebuild_workers: int = Field(default=0, ge=0)
+    # Reads waiting for `?min_position=` at once, per process; one more is
+    # answered 503 at once. A wait holds no thread or connection, only memory.
+    max_waiting_reads: int = Field(default=64, ge=0)
 
     @field_validator("database_url")
     @classmethod

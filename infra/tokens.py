@@ -13,7 +13,48 @@ from sqlalchemy.engine import Connection
 
 from infra.readstore import metadata
 
-ROLES = ("admin", "teacher", "student", "guardian", "auditor", "analyst", "ingest")
+
+@dataclass(frozen=True)
+class ScopeRule:
+    """The scopes a role holds (CONTRACT.md §3): of one kind, at least one and
+    at most `most`; kind None: none at all (the role sees everyone or no one's records)."""
+
+    kind: str | None
+    most: int | None = None
+
+
+SCOPE_RULES = {
+    "admin": ScopeRule(None),
+    "teacher": ScopeRule("class"),
+    "student": ScopeRule("student", most=1),
+    "guardian": ScopeRule("student"),
+    "auditor": ScopeRule(None),
+    "analyst": ScopeRule(None),
+    "ingest": ScopeRule(None),
+}
+ROLES = tuple(SCOPE_RULES)
+
+
+def check_scopes(role: str, scopes: list[str]) -> None:
+    """Refuse, with one line (ValueError), a role that does not exist or scopes
+    the role cannot use: a scope that would be accepted and then ignored
+    (`school:ID` on a teacher) hides a mistake until someone cannot read."""
+    rule = SCOPE_RULES.get(role)
+    if rule is None:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    for scope in scopes:
+        kind, _, ident = scope.partition(":")
+        if not kind or not ident:
+            raise ValueError(f"scope {scope!r} must be KIND:ID, e.g. class:7b")
+        if rule.kind is None:
+            raise ValueError(f"role {role} takes no scope (got {scope!r})")
+        if kind != rule.kind:
+            raise ValueError(f"role {role} takes {rule.kind}:ID scopes, not {scope!r}")
+    if rule.kind is not None and not scopes:
+        raise ValueError(f"role {role} needs a {rule.kind}:ID scope (--scope {rule.kind}:ID)")
+    if rule.most is not None and len(set(scopes)) > rule.most:
+        raise ValueError(f"role {role} takes one {rule.kind}:ID scope, not {len(set(scopes))}")
+
 
 auth_tokens = Table(
     "auth_tokens",
@@ -55,12 +96,7 @@ class TokenStore:
         `token` lets the demo mint reproducible tokens; everything else lets
         the secret be drawn here.
         """
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-        for scope in scopes:
-            kind, _, ident = scope.partition(":")
-            if kind not in ("class", "student", "school") or not ident:
-                raise ValueError(f"scope {scope!r} must be KIND:ID with KIND class, student or school")
+        check_scopes(role, scopes)
         token = token or "ml_" + secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
             existing = conn.execute(

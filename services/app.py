@@ -21,6 +21,8 @@ from services.params_first import validate_parameters_first
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
+from services.query_params import refuse_unknown_query_params
+from services.waiting import PositionWatcher
 
 DESCRIPTION = """An event-sourced learning-record store for mastery-based schools.
 Every endpoint needs `Authorization: Bearer <token>`. Errors are RFC 9457 problem+json."""
@@ -35,6 +37,8 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         app.state.ledger = built
         if role in ("all", "projections"):
             built.start_projections()
+        waiting = app.state.waiting = PositionWatcher(built.runner.position, settings.max_waiting_reads)
+        built.runner.after_batch.append(waiting.nudge)
         # What is alive now (modules, the app, the ledger: ~100k objects) lives
         # as long as the process. Frozen, it is left out of the collector's full
         # passes, which otherwise took 70-100 ms each, now and then, in the
@@ -45,6 +49,8 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
             yield
         finally:
             gc.unfreeze()  # an app that stops (tests start many) leaves its garbage collectable
+            built.runner.after_batch.remove(waiting.nudge)
+            await waiting.close()
             built.close()
 
     app = FastAPI(
@@ -52,7 +58,9 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(validate_parameters_first)],  # before the routes' own
+        # On every route, included ones too, before the routes' own: unknown query
+        # parameters refused, then a read that may wait has its parameters checked.
+        dependencies=[Depends(refuse_unknown_query_params), Depends(validate_parameters_first)],
     )
     install_error_handlers(app)
     install_method_not_allowed(app)

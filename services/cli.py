@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from infra.settings import ROLES, ConfigError, Settings, load_settings
+from services.projections_cli import projections_app
 
 if TYPE_CHECKING:
     from services.bootstrap import Ledger
@@ -23,6 +24,7 @@ SCALABLE_ROLES = ("ingest", "query")
 app = typer.Typer(help="Mastery Ledger: an event-sourced learning-record store.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(projections_app, name="projections")
 err = Console(stderr=True)
 out = Console()
 
@@ -171,7 +173,10 @@ def token_create(
         str, typer.Option("--role", help="admin, teacher, student, guardian, auditor, analyst, ingest")
     ],
     scope: Annotated[
-        list[str] | None, typer.Option("--scope", help="KIND:ID, e.g. class:7b (repeatable)")
+        list[str] | None,
+        typer.Option(
+            "--scope", help="class:ID for a teacher, student:ID for a student or guardian (repeatable)"
+        ),
     ] = None,
     name: Annotated[
         str, typer.Option("--name", help="who holds it (recorded on every event it writes)")

@@ -35,6 +35,13 @@ class Forbidden(ProblemError):
     title = "Forbidden"
 
 
+class Busy(ProblemError):
+    """A write that could not be made now and stored nothing: try again."""
+
+    status = 503
+    title = "Service Unavailable"
+
+
 class NotReady(ProblemError):
     status = 503
     title = "Service Unavailable"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -22,7 +23,9 @@ from infra.readstore import reached_position
 from infra.tokens import Principal
 from services.bootstrap import Ledger
 from services.errors import Forbidden, NotReady, ProblemError
+from services.inputs import Position
 from services.projections.catalog import enrolments
+from services.waiting import PositionWatcher, TooManyWaiting
 
 PROBLEM = "application/problem+json"
 MIN_POSITION_WAIT = 5.0
@@ -70,8 +73,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.errors is not None:
             extra["errors"] = exc.errors
         resp = problem(exc.status, exc.title, exc.detail, **extra)
-        if isinstance(exc, NotReady):
+        if exc.status == 503:
             resp.headers["Retry-After"] = "1"
+        if isinstance(exc, NotReady):
             resp.headers["X-Projection-Position"] = str(exc.position)
         return resp
 
@@ -206,22 +210,35 @@ class ReadSession:
     position: int
 
 
-MinPosition = Annotated[int | None, Query(ge=0, description="wait until read models reach this log position")]
+MinPosition = Annotated[Position | None, Query(description="wait until read models reach this log position")]
 
 
-def _begin_read(request: Request, ledger: Ledger, min_position: int | None) -> ReadSession:
+@dataclass(frozen=True)
+class _Behind:
+    """A read whose read models are behind its `min_position`: who asks and
+    where they stand. It holds no connection while it waits."""
+
+    who: Principal
+    position: int
+
+
+def _begin_read(
+    request: Request, ledger: Ledger, min_position: int | None, who: Principal | None = None
+) -> ReadSession | _Behind:
     try:
-        return _try_read(request, ledger, min_position)
+        return _try_read(request, ledger, min_position, who)
     except DBAPIError as e:
         # The reader pool does not ping before each checkout; a connection the
         # database dropped (a restart) fails on its first statement, and the
         # pool drops every connection as old as it. Once more, on a fresh one.
         if not e.connection_invalidated:
             raise
-        return _try_read(request, ledger, min_position)
+        return _try_read(request, ledger, min_position, who)
 
 
-def _try_read(request: Request, ledger: Ledger, min_position: int | None) -> ReadSession:
+def _try_read(
+    request: Request, ledger: Ledger, min_position: int | None, who: Principal | None
+) -> ReadSession | _Behind:
     # One connection, in autocommit and without a pre-ping (ledger.reader):
     # a checkout with a ping costs a round trip, a transaction two more
     # (BEGIN, ROLLBACK), and reads need neither: each statement sees committed
@@ -231,28 +248,59 @@ def _try_read(request: Request, ledger: Ledger, min_position: int | None) -> Rea
     conn = ledger.reader.connect()
     try:
         conn.execution_options(isolation_level="AUTOCOMMIT")
-        who = _authenticate(request, ledger, conn)
-        if min_position is not None and not ledger.runner.wait_for(min_position, MIN_POSITION_WAIT):
-            raise NotReady(
-                f"read models have not reached position {min_position} within {MIN_POSITION_WAIT:g} s",
-                position=ledger.runner.position(),
-            )
+        if who is None:
+            who = _authenticate(request, ledger, conn)
         # Read before the endpoint's own queries, it is a floor: what they
         # read reflects at least this position.
         position = reached_position(conn, [p.name for p in ledger.runner.projections])
+        if min_position is not None and position < min_position:
+            conn.close()  # the wait holds no connection (see open_read)
+            return _Behind(who, position)
         return ReadSession(conn, who, position)
     except BaseException:
         conn.close()
         raise
 
 
+async def _read_when_reached(
+    request: Request, ledger: Ledger, behind: _Behind, min_position: int
+) -> ReadSession:
+    """Wait on the event loop, holding neither a thread nor a connection, until
+    the read models reach `min_position`, then open the read."""
+    watcher: PositionWatcher = request.app.state.waiting
+    deadline = time.monotonic() + MIN_POSITION_WAIT
+    while True:
+        try:
+            reached = await watcher.wait_for(min_position, deadline - time.monotonic())
+        except TooManyWaiting:
+            raise NotReady(
+                "too many reads wait for the read models in this process "
+                f"(at most {watcher.limit}, MASTERY_MAX_WAITING_READS); retry shortly",
+                position=behind.position,
+            ) from None
+        if not reached:
+            raise NotReady(
+                f"read models have not reached position {min_position} within {MIN_POSITION_WAIT:g} s",
+                position=max(watcher.position, behind.position),
+            )
+        read = await run_in_threadpool(_begin_read, request, ledger, min_position, behind.who)
+        if isinstance(read, ReadSession):
+            return read
+        behind = read  # the watcher saw it reached; this connection not yet: wait on
+
+
 async def open_read(
     request: Request, ledger: LedgerDep, response: Response, min_position: MinPosition = None
 ) -> AsyncIterator[ReadSession]:
-    """Authenticates, waits for `min_position` (up to 5 s, else 503) and reads
-    the position, in one trip to the thread pool: FastAPI runs every sync
-    dependency in a trip of its own, and each costs as much as a query."""
+    """Authenticates and reads the position in one trip to the thread pool:
+    FastAPI runs every sync dependency in a trip of its own, and each costs as
+    much as a query. A read whose `min_position` the read models have not
+    reached gives its connection back and waits for it (up to 5 s, else 503)
+    on the event loop (services/waiting.py), then takes a second trip."""
     read = await run_in_threadpool(_begin_read, request, ledger, min_position)
+    if isinstance(read, _Behind):
+        assert min_position is not None
+        read = await _read_when_reached(request, ledger, read, min_position)
     response.headers["X-Projection-Position"] = str(read.position)
     try:
         yield read

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
+
+from services.bootstrap import Ledger
 
 RULE_9_OF_10: dict[str, Any] = {"threshold": {"kind": "correct_of", "min_correct": 9, "of": 10}}
 
@@ -91,3 +94,14 @@ def mastery(c: TestClient, student: str, position: int, **params: str) -> dict[s
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
+
+
+def projected(ledger: Ledger, position: int, timeout: float = 10.0) -> bool:
+    """Whether the read models reach `position` within `timeout` s, for a test
+    that reads the tables directly while the runner's thread applies the log."""
+    deadline = time.monotonic() + timeout
+    while ledger.runner.position() < position:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.limits import MAX_LEVELS, Count, LevelName, PositiveCount, Probability
 
 
 class _Value(BaseModel):
@@ -18,8 +20,8 @@ class CorrectOf(_Value):
     """Met when correct/total >= min_correct/of (e.g. 9 of 10, 4 of 5)."""
 
     kind: Literal["correct_of"] = "correct_of"
-    min_correct: int = Field(ge=0)
-    of: PositiveInt
+    min_correct: Count
+    of: PositiveCount
 
     @model_validator(mode="after")
     def _min_within_of(self) -> CorrectOf:
@@ -32,15 +34,15 @@ class Percent(_Value):
     """Met when the score is at least `min` percent (e.g. the 80 % weekly check)."""
 
     kind: Literal["percent"] = "percent"
-    min: float = Field(ge=0, le=100)
+    min: float = Field(ge=0, le=100, allow_inf_nan=False)
 
 
 class Rubric(_Value):
     """Ordered levels, lowest first; met at `min_level` or above."""
 
     kind: Literal["rubric"] = "rubric"
-    levels: list[str] = Field(min_length=2)
-    min_level: str
+    levels: list[LevelName] = Field(min_length=2, max_length=MAX_LEVELS)
+    min_level: LevelName
 
     @model_validator(mode="after")
     def _levels_valid(self) -> Rubric:
@@ -64,7 +66,7 @@ class Highest(_Value):
 
 class NTimes(_Value):
     method: Literal["n_times"] = "n_times"
-    n: PositiveInt = 2
+    n: PositiveCount = 2
     distinct_days: bool = False
 
 
@@ -74,7 +76,7 @@ class Average(_Value):
 
 class DecayingAverage(_Value):
     method: Literal["decaying_average"] = "decaying_average"
-    weight: float = Field(default=0.65, gt=0, le=1)
+    weight: float = Field(default=0.65, gt=0, le=1, allow_inf_nan=False)
 
 
 class Bkt(_Value):
@@ -85,11 +87,11 @@ class Bkt(_Value):
     """
 
     method: Literal["bkt"] = "bkt"
-    prior: float = Field(default=0.25, ge=0, le=1)
-    learn: float = Field(default=0.15, ge=0, le=1)
-    guess: float = Field(default=0.2, ge=0, lt=1)
-    slip: float = Field(default=0.1, ge=0, lt=1)
-    mastery_probability: float = Field(default=0.95, gt=0, le=1)
+    prior: Probability = 0.25
+    learn: Probability = 0.15
+    guess: float = Field(default=0.2, ge=0, lt=1, allow_inf_nan=False)
+    slip: float = Field(default=0.1, ge=0, lt=1, allow_inf_nan=False)
+    mastery_probability: float = Field(default=0.95, gt=0, le=1, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _identifiable(self) -> Bkt:
@@ -107,7 +109,7 @@ Calculation = Annotated[
 
 class Rule(_Value):
     threshold: Threshold
-    time_limit_seconds: PositiveInt | None = None
+    time_limit_seconds: PositiveCount | None = None
     calculation: Calculation = Field(default_factory=Latest)
 
     def describe_threshold(self) -> str:

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from services.errors import NotReady
 from services.export.export import ExportKind, plan_export
 from services.export.formats import MEDIA_TYPES, Format
-from services.http import LedgerDep, PrincipalDep, require_role
+from services.http import LedgerDep, MinPosition, PrincipalDep, require_role
 
 router = APIRouter(prefix="/v1")
 EXPORTERS = ("admin", "auditor", "analyst")
@@ -31,9 +32,14 @@ def get_export(
     pseudonymise: Annotated[
         bool, Query(description="replace student ids and drop free text (always on for analysts)")
     ] = False,
+    min_position: MinPosition = None,
 ) -> StreamingResponse:
     require_role(who, *EXPORTERS)
     export = plan_export(ledger, kind, fmt, pseudonymise or who.role == "analyst")
+    # The export reads the log itself, cut at its head: every position a write
+    # has answered is in it at once. One beyond the head is not there yet.
+    if min_position is not None and min_position > export.position:
+        raise NotReady(f"the log has not reached position {min_position}", position=export.position)
     return StreamingResponse(
         export.chunks,
         media_type=export.media_type,

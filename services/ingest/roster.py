@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -13,16 +15,28 @@ from domain.ids import class_stream, learner_stream, objective_stream, school_st
 from domain.learner import Learner
 from domain.objective import Objective
 from domain.roster import School, SchoolClass
-from infra.eventstore import IntegrityError, LedgerStore
-from services.errors import InvalidInput, error
+from infra.eventstore import IntegrityError, LedgerStore, LogBusy
+from services.errors import Busy, InvalidInput, error
+from services.ingest.record_locks import RecordLocks
 from services.ingest.schemas import ClassIn, ObjectiveIn, SchoolIn, StudentIn, WriteOut
 
 A = TypeVar("A", bound=Aggregate)
+
+# A PUT that finds its record's next version taken (another process's PUT of
+# it, or learning events appended to the student) reads the record again and
+# decides again, after a jittered backoff so that colliding writers spread
+# out. Each collision is another writer's success, so retrying makes progress;
+# within a process PUTs of one record take turns and do not collide at all.
+# Only that collision is retried: any other error is raised at once.
+_FIRST_BACKOFF = 0.002  # seconds, doubling up to _MAX_BACKOFF
+_MAX_BACKOFF = 0.25
+_GIVE_UP_AFTER = 30.0  # seconds of collisions, then 503 (try again)
 
 
 class RosterWriter:
     def __init__(self, store: LedgerStore) -> None:
         self.store = store
+        self._locks = RecordLocks()
 
     def _upsert(
         self,
@@ -32,29 +46,44 @@ class RosterWriter:
         create: Callable[[], A],
         revise: Callable[[A], None],
     ) -> WriteOut:
-        for attempt in range(3):
-            try:
-                existing: Aggregate = self.store.repository.get(stream)  # type: ignore[arg-type]
-            except AggregateNotFoundError:
-                aggregate: A = create()
-                created = True
-            else:
-                assert isinstance(existing, kind)
-                aggregate = existing
-                revise(aggregate)
-                created = False
-            events = aggregate.collect_events()
-            try:
-                recordings = self.store.events.put(events) if events else []
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-                continue  # a concurrent PUT of the same id: read again and re-decide
-            position = (
-                max(r.notification.id for r in recordings) if recordings else self.store.head_position()
-            )
-            return WriteOut(id=ident, created=created, changed=bool(events), position=position)
-        raise AssertionError("unreachable")
+        deadline = time.monotonic() + _GIVE_UP_AFTER
+        backoff = _FIRST_BACKOFF
+        while True:
+            with self._locks.holding(stream):
+                try:
+                    return self._upsert_once(ident, stream, kind, create, revise)
+                except IntegrityError as e:
+                    if not self.store.indexed.is_stream_conflict(e):
+                        raise
+                except LogBusy as e:
+                    raise Busy(f"the event log is busy; nothing was stored: {e}") from e
+            if time.monotonic() + backoff > deadline:
+                raise Busy(f"{ident!r} is being changed by other writers; nothing was stored")
+            time.sleep(random.uniform(0, backoff))
+            backoff = min(2 * backoff, _MAX_BACKOFF)
+
+    def _upsert_once(
+        self,
+        ident: str,
+        stream: object,
+        kind: type[A],
+        create: Callable[[], A],
+        revise: Callable[[A], None],
+    ) -> WriteOut:
+        try:
+            existing: Aggregate = self.store.repository.get(stream)  # type: ignore[arg-type]
+        except AggregateNotFoundError:
+            aggregate: A = create()
+            created = True
+        else:
+            assert isinstance(existing, kind)
+            aggregate = existing
+            revise(aggregate)
+            created = False
+        events = aggregate.collect_events()
+        recordings = self.store.events.put(events) if events else []
+        position = max(r.notification.id for r in recordings) if recordings else self.store.head_position()
+        return WriteOut(id=ident, created=created, changed=bool(events), position=position)
 
     def _exists(self, streams: list[object]) -> set[object]:
         return set(self.store.indexed.select_heads(streams))  # type: ignore[arg-type]

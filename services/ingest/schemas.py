@@ -3,25 +3,37 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    NonNegativeFloat,
-    StringConstraints,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.limits import Count, LevelName, PositiveCount
 from domain.records import EVIDENCE_KINDS
 from domain.rules.model import Rule
+from services.inputs import (
+    MAX_CLASS_STUDENTS,
+    MAX_ERROR_ANALYSIS,
+    MAX_ITEMS,
+    MAX_PREREQUISITES,
+    MAX_RESULTS,
+    MAX_TEACHERS,
+    AnyText,
+    Day,
+    Duration,
+    Form,
+    FreeJson,
+    FreeJsonObject,
+    FreeText,
+    GoalTarget,
+    Id,
+    Name,
+    Percent,
+    Statement,
+    Time,
+    TimeFactor,
+)
 
-NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 EvidenceKind = Literal[
     "quiz",
     "exit_ticket",
@@ -41,10 +53,10 @@ class _In(BaseModel):
 
 
 class ScoreIn(_In):
-    correct: int | None = Field(default=None, ge=0)
-    total: int | None = Field(default=None, ge=1)
-    percent: float | None = Field(default=None, ge=0, le=100)
-    rubric_level: NonBlank | None = None
+    correct: Count | None = None
+    total: PositiveCount | None = None
+    percent: Percent | None = None
+    rubric_level: LevelName | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ScoreIn:
@@ -61,25 +73,25 @@ class ScoreIn(_In):
 
 
 class AccommodationsIn(_In):
-    extended_time_factor: float = Field(default=1, ge=1)
+    extended_time_factor: TimeFactor = 1
 
 
 class _EventIn(_In):
     event_id: UUID
-    student_id: Ident
-    occurred_at: AwareDatetime
+    student_id: Id
+    occurred_at: Time
 
 
 class AttemptIn(_EventIn):
     type: Literal["attempt"]
-    objective_id: Ident
-    form: NonBlank
+    objective_id: Id
+    form: Form
     evidence: EvidenceKind
     score: ScoreIn
-    duration_seconds: NonNegativeFloat | None = None
+    duration_seconds: Duration | None = None
     accommodations: AccommodationsIn | None = None
-    items: list[dict[str, Any]] | None = None
-    notes: str | None = None
+    items: list[FreeJsonObject] | None = Field(default=None, max_length=MAX_ITEMS)
+    notes: AnyText | None = None
 
 
 class RetakeIn(AttemptIn):
@@ -88,28 +100,28 @@ class RetakeIn(AttemptIn):
 
 
 class ErrorAnalysisIn(_In):
-    item: Any
-    cause: NonBlank
+    item: FreeJson
+    cause: FreeText
 
 
 class ReflectionIn(_EventIn):
     type: Literal["reflection"]
     on_event: UUID
-    text: NonBlank
-    error_analysis: list[ErrorAnalysisIn] | None = None
+    text: FreeText
+    error_analysis: list[ErrorAnalysisIn] | None = Field(default=None, max_length=MAX_ERROR_ANALYSIS)
 
 
 class OverrideIn(_EventIn):
     type: Literal["override"]
-    objective_id: Ident
+    objective_id: Id
     status: Literal["mastered", "not_mastered", "cleared"]
-    reason: NonBlank
+    reason: FreeText
 
 
 class BenchmarkResultIn(_In):
-    objective_id: Ident
-    correct: int = Field(ge=0)
-    total: int = Field(ge=1)
+    objective_id: Id
+    correct: Count
+    total: PositiveCount
 
     @model_validator(mode="after")
     def _correct_within_total(self) -> BenchmarkResultIn:
@@ -120,21 +132,21 @@ class BenchmarkResultIn(_In):
 
 class BenchmarkIn(_EventIn):
     type: Literal["benchmark"]
-    benchmark_id: Ident
-    name: NonBlank
-    results: list[BenchmarkResultIn] = Field(min_length=1)
+    benchmark_id: Id
+    name: Name
+    results: list[BenchmarkResultIn] = Field(min_length=1, max_length=MAX_RESULTS)
 
 
 class GoalIn(_EventIn):
     type: Literal["goal"]
-    target_mastered: int = Field(ge=1)
-    due: dt.date
+    target_mastered: GoalTarget
+    due: Day
 
 
 class VoidIn(_EventIn):
     type: Literal["void"]
     target_event_id: UUID
-    reason: NonBlank
+    reason: FreeText
 
 
 EventIn = Annotated[
@@ -161,31 +173,31 @@ class EventBatchOut(BaseModel):
 
 
 class ObjectiveIn(_In):
-    statement: NonBlank
-    subject: Ident
-    course: Ident
-    unit: Ident
-    sequence: int = 0
-    prerequisites: list[Ident] = Field(default_factory=list)
+    statement: Statement
+    subject: Id
+    course: Id
+    unit: Id
+    sequence: Count = 0
+    prerequisites: list[Id] = Field(default_factory=list, max_length=MAX_PREREQUISITES)
     rule: Rule
-    effective_from: AwareDatetime | None = None
+    effective_from: Time | None = None
 
 
 class StudentIn(_In):
-    name: NonBlank
-    grade: Ident
-    school_id: Ident
+    name: Name
+    grade: Id
+    school_id: Id
 
 
 class ClassIn(_In):
-    name: NonBlank
-    school_id: Ident
-    teacher_ids: list[Ident] = Field(default_factory=list)
-    student_ids: list[Ident] = Field(default_factory=list)
+    name: Name
+    school_id: Id
+    teacher_ids: list[Id] = Field(default_factory=list, max_length=MAX_TEACHERS)
+    student_ids: list[Id] = Field(default_factory=list, max_length=MAX_CLASS_STUDENTS)
 
 
 class SchoolIn(_In):
-    name: NonBlank
+    name: Name
 
 
 class WriteOut(BaseModel):

@@ -30,10 +30,10 @@ import orjson
 
 from domain.ids import learner_stream, objective_stream
 from domain.rules.model import Rubric
-from infra.eventstore import IndexRow, IntegrityError, LedgerStore
+from infra.eventstore import IndexRow, IntegrityError, LedgerStore, LogBusy
 from infra.learning_mapper import LearningEventMapper, NewLearningEvent
 from services.catalog import Catalog, ObjectiveView
-from services.errors import Conflict, InvalidInput, error
+from services.errors import Busy, Conflict, InvalidInput, error
 from services.ingest.schemas import (
     AttemptIn,
     BenchmarkIn,
@@ -118,6 +118,8 @@ class EventWriter:
         for attempt in range(_RETRIES):
             try:
                 return self._write_once(events, recorded_by, request_id, assume_new)
+            except LogBusy as e:
+                raise Busy(f"the event log is busy; nothing was stored: {e}") from e
             except IntegrityError:
                 # One of these event ids is stored after all, or another writer appended
                 # to one of these streams or stored one of these ids since the check:

@@ -9,15 +9,19 @@ one table). One process does the same work in order.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from multiprocessing.queues import Queue
 from queue import Empty
 
+from infra.parent_death import die_with_parent
 from infra.recorders import END_OF_STREAMS, FIRST_STREAM, StreamRange, stream_ranges
 from infra.settings import Settings
 from services.bootstrap import Ledger, build_ledger
 from services.projections.base import Projection
+from services.projections.isolate import Isolation
+from services.projections.parked import set_aside
 from services.projections.runner import dispatch
 
 RANGES_PER_WORKER = 4  # smaller ranges even out students of very different sizes
@@ -32,13 +36,18 @@ def load_streams(
     loaded: Callable[[int], object] | None = None,
 ) -> int:
     """Load the streams of a range up to `head`, one transaction per chunk;
-    `loaded` hears how many log entries each chunk held."""
+    `loaded` hears how many log entries each chunk held. An event that cannot
+    be loaded is set aside with the rest of its stream, as the live runner
+    does (services/projections/isolate.py)."""
     done = 0
     for part in ledger.store.streams_upto(head, chunk, streams):
         with ledger.engine.begin() as conn:
             for shadow, mine in zip(shadows, dispatch(ledger.store, part, shadows), strict=True):
                 if mine:
-                    shadow.load(conn, mine)
+                    # A chunk holds whole streams that no other chunk holds: nothing is held yet.
+                    isolation = Isolation(shadow.name, {})
+                    isolation.load(conn, shadow.load, mine)
+                    set_aside(conn, shadow.name, isolation.set_aside)
         done += len(part)
         if loaded:
             loaded(len(part))
@@ -59,7 +68,10 @@ def load_parallel(
     queue: Queue[int] = ctx.Queue()
     done = 0
     with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_start_worker, initargs=(settings, tuple(names), suffix, queue)
+        workers,
+        mp_context=ctx,
+        initializer=_start_worker,
+        initargs=(os.getpid(), settings, tuple(names), suffix, queue),
     ) as pool:
         futures = [
             pool.submit(_load_range, r, head, chunk) for r in stream_ranges(workers * RANGES_PER_WORKER)
@@ -90,11 +102,14 @@ def _drain(queue: Queue[int], progress: Callable[[int], None], done: int) -> int
 _worker: tuple[Ledger, list[Projection], Queue[int]] | None = None
 
 
-def _start_worker(settings: Settings, names: tuple[str, ...], suffix: str, queue: Queue[int]) -> None:
+def _start_worker(
+    parent: int, settings: Settings, names: tuple[str, ...], suffix: str, queue: Queue[int]
+) -> None:
     from multiprocessing.util import Finalize
 
     from services.projections.rebuild import select_projections
 
+    die_with_parent(parent)  # a killed rebuild leaves no worker holding connections
     global _worker  # noqa: PLW0603 -- the state of this pool worker process
     ledger = build_ledger(settings)
     Finalize(ledger, ledger.close, exitpriority=10)  # close connections when the worker exits

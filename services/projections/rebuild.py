@@ -11,6 +11,11 @@ serving and the live runner keeps them current:
 3. one transaction locks the live tracking rows (the live runner waits),
    applies the last few events to the copies, renames the copies into place
    and moves the live tracking position to theirs.
+
+An event that cannot be applied is set aside in every phase as the live
+runner sets it aside (services/projections/isolate.py); at the switch the
+copies' set-aside events replace the live ones, so live and rebuilt read
+models agree on what was applied.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from infra.readstore import (
 from services.bootstrap import Ledger
 from services.projections.base import Projection
 from services.projections.bulk_load import load_parallel, load_streams
+from services.projections.parked import forget_prefixed, hand_over
 from services.projections.runner import ProjectionRunner
 
 Progress = Callable[[int, int], None]  # (log entries done, log head when started)
@@ -125,6 +131,7 @@ def _rebuild(
                 swap_tables(conn, live_table.name, fresh.name, live_table.name + suffix + "_old")
             set_position(conn, p.name, tracked_position(conn, s.name))
             forget_position(conn, s.name)
+            hand_over(conn, s.name, p.name)
     if engine.dialect.name == "sqlite":
         # SQLite keeps statistics by table name, and a rename leaves them behind.
         analyze(engine, [t.name for p in live for t in p.tables])
@@ -144,3 +151,4 @@ def _drop_leftovers(engine: Engine, live: Sequence[Projection]) -> None:
                     projection_tracking.c.projection.startswith(p.name + SHADOW)
                 )
             )
+            forget_prefixed(conn, p.name + SHADOW)

@@ -6,16 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Path, Query
-from pydantic import AwareDatetime
+from fastapi import Depends, Query
 
 from services.errors import NotFound
 from services.http import LedgerDep, ReadDep, require_role, scoped_students
+from services.inputs import IdPath, Time
 from services.query.replay import student_exists
 
-IdPath = Annotated[str, Path(min_length=1, max_length=200)]
-AsOf = Annotated[AwareDatetime | None, Query(description="only evidence that occurred at or before T")]
-KnownAt = Annotated[AwareDatetime | None, Query(description="only what had been recorded at or before T")]
+AsOf = Annotated[Time | None, Query(description="only evidence that occurred at or before T")]
+KnownAt = Annotated[Time | None, Query(description="only what had been recorded at or before T")]
 STUDENT_READERS = ("admin", "auditor", "teacher", "student", "guardian")
 
 

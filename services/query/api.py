@@ -13,9 +13,10 @@ from domain.records import Override, Reflection
 from domain.rules.status import Status
 from services.errors import NotFound
 from services.http import LedgerDep, ReadDep, json_response
+from services.inputs import IdPath
 from services.projections.catalog import objectives
 from services.projections.mastery import mastery_current
-from services.query.access import IdPath, MomentDep, VisibleStudent
+from services.query.access import MomentDep, VisibleStudent
 from services.query.replay import Replayer
 from services.query.schemas import (
     EvidenceLineOut,

@@ -20,9 +20,9 @@ from sqlalchemy.engine import Connection
 from infra.tokens import Principal
 from services.errors import NotFound
 from services.http import ReadDep, json_response, require_role
+from services.inputs import IdPath
 from services.projections.catalog import classes, enrolments, objectives, students
 from services.projections.mastery import mastery_current
-from services.query.access import IdPath
 from services.query.schemas import StatusName
 
 router = APIRouter(prefix="/v1", tags=["classes"])

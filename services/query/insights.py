@@ -7,18 +7,20 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from domain.growth import trajectory
 from domain.records import Goal
 from domain.rules.status import voided_ids
+from infra.tokens import Principal
 from services.errors import InvalidInput, NotFound
 from services.http import LedgerDep, ReadDep, json_response, require_role, scoped_students
-from services.projections.catalog import enrolments, schools, students
+from services.inputs import Id, IdPath
+from services.projections.catalog import classes, enrolments, schools, students
 from services.projections.contradictions import contradictions
 from services.projections.mastery import mastery_current
 from services.projections.records import learning_records, record_of_row
-from services.query.access import IdPath, VisibleStudent
+from services.query.access import VisibleStudent
 from services.query.classes import visible_class
 from services.query.schemas import StatusName
 from services.query.summaries import SummaryOut, summarise
@@ -123,8 +125,8 @@ def get_trajectory(
 def get_contradictions(
     ledger: LedgerDep,
     read: ReadDep,
-    class_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    school_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    class_id: Annotated[Id | None, Query()] = None,
+    school_id: Annotated[Id | None, Query()] = None,
     include_resolved: Annotated[bool, Query(description="also those resolved, with resolved_at")] = False,
 ) -> Response:
     """Open contradictions between benchmarks and recorded mastery for the
@@ -143,7 +145,8 @@ def get_contradictions(
             conn.execute(select(enrolments.c.student_id).where(enrolments.c.class_id == class_id)).scalars()
         )
     else:
-        if conn.execute(select(schools.c.school_id).where(schools.c.school_id == school_id)).first() is None:
+        assert school_id is not None  # exactly one was given
+        if not _visible_school(conn, who, school_id):
             raise NotFound(f"no school {school_id!r}")
         ids = set(
             conn.execute(select(students.c.student_id).where(students.c.school_id == school_id)).scalars()
@@ -175,6 +178,18 @@ def get_contradictions(
             out.append(item)
     out.sort(key=lambda x: (x["detected_at"], x["student_id"], x["objective_id"]))
     return json_response(out, read.position)
+
+
+def _visible_school(conn: Connection, who: Principal, school_id: str) -> bool:
+    """Whether the school exists and, for a teacher, has a class it teaches: a
+    school outside a teacher's classes answers as one that does not exist, so
+    that its existence is not revealed."""
+    if who.role != "teacher":
+        q = select(schools.c.school_id).where(schools.c.school_id == school_id)
+    else:
+        taught = [s.partition(":")[2] for s in who.scopes if s.startswith("class:")]
+        q = select(classes.c.class_id).where(classes.c.class_id.in_(taught), classes.c.school_id == school_id)
+    return conn.execute(q.limit(1)).first() is not None
 
 
 SUMMARY_READERS = ("admin", "auditor", "analyst")

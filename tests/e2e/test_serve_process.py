@@ -7,6 +7,7 @@ httpx, and kills it with SIGKILL where a crash is the point.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -520,3 +521,75 @@ def test_workers_above_one_only_for_the_roles_that_keep_no_state(tmp_path: Path)
     assert r.stderr.strip() == (
         "mastery: --workers 2 needs --role ingest or query; role 'all' runs the projections, once"
     )
+
+
+@pytest.mark.parametrize("role", ["all", "query"])
+def test_a_flood_of_waiting_reads_leaves_ordinary_reads_answering(server: Server, role: str) -> None:
+    """100 reads wait for a position the log never reaches, through real
+    connections to a real process: 64 wait (MASTERY_MAX_WAITING_READS), 36 are
+    refused at once, and ordinary reads answer while the 64 still wait. Before,
+    each wait held a worker thread and a pooled connection for 5 s: 45 of them
+    gave 500s and an admin read of 29-59 s."""
+    flood, limit, unreachable = 100, 64, 10**12
+    http = server.start()
+    seed(http, ["s00"])
+    out = post(http, [attempt("s00", "o-latest", correct=10)])
+    wait_projected(http, out["position"])
+    if role == "query":  # projections in no process: polling the database is all a wait has
+        server.stop()
+        http = server.start("--role", "query")
+    teacher = subprocess.run(
+        [
+            MASTERY,
+            "token",
+            "create",
+            "--role",
+            "teacher",
+            "--scope",
+            "class:c1",
+            "--data-dir",
+            str(server.data_dir),
+        ],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+
+    async def scenario() -> tuple[list[httpx.Response], list[httpx.Response], dict[str, float], int]:
+        limits = httpx.Limits(max_connections=flood + 10, max_keepalive_connections=flood + 10)
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with httpx.AsyncClient(base_url=server.base, headers=auth, limits=limits, timeout=60) as c:
+            waits = [
+                asyncio.create_task(c.get("/v1/students/s00/mastery", params={"min_position": unreachable}))
+                for _ in range(flood)
+            ]
+            deadline = time.monotonic() + 30
+            while sum(w.done() for w in waits) < flood - limit:
+                assert time.monotonic() < deadline, "the reads beyond the limit were not refused"
+                await asyncio.sleep(0.005)
+            refused = [w.result() for w in waits if w.done()]
+            took: dict[str, float] = {}
+            reads = {
+                "ordinary": ("/v1/students/s00/mastery", {"Authorization": f"Bearer {teacher}"}),
+                "admin": ("/v1/students/s00/history", auth),
+            }
+            for name, (path, headers) in reads.items():
+                started = time.monotonic()
+                r = await c.get(path, headers=headers)
+                took[name] = time.monotonic() - started
+                assert r.status_code == 200, (name, r.status_code, r.text)
+            still_waiting = sum(not w.done() for w in waits)
+            return refused, list(await asyncio.gather(*waits)), took, still_waiting
+
+    refused, answers, took, still_waiting = asyncio.run(scenario())
+    print(f"\nduring the flood ({role}): " + ", ".join(f"{k} read {v:.3f} s" for k, v in took.items()))
+    assert still_waiting == limit  # the ordinary reads answered before any wait timed out (5 s)
+    assert len(refused) == flood - limit
+    assert all("too many reads wait" in r.json()["detail"] for r in refused)
+    for r in answers:  # none is a 500
+        assert r.status_code == 503, (r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.headers["Retry-After"] == "1"
+    assert sum("have not reached position" in r.json()["detail"] for r in answers) == limit

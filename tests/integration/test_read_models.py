@@ -12,12 +12,22 @@ from sqlalchemy import select
 from domain.growth import week_start
 from services.bootstrap import Ledger
 from services.projections.rebuild import rebuild
-from tests.helpers import RULE_9_OF_10, attempt, new_id, post, seed_roster
+from tests.helpers import RULE_9_OF_10, attempt, new_id, post, projected, seed_roster
 
 
 def _ledger(c: TestClient) -> Ledger:
     ledger: Ledger = c.app.state.ledger  # type: ignore[attr-defined]
     return ledger
+
+
+# A scope each role may hold (infra/tokens.py SCOPE_RULES), for tests of what it may not do.
+FIT = {
+    "teacher": ["class:c1"],
+    "student": ["student:s1"],
+    "guardian": ["student:s1"],
+    "analyst": [],
+    "ingest": [],
+}
 
 
 def _as(c: TestClient, role: str, *scopes: str) -> dict[str, str]:
@@ -158,7 +168,7 @@ def test_contradictions_open_resolve_and_keep_history(client: TestClient) -> Non
     # Idempotent: the whole log applied again to the live tables changes nothing;
     # a rebuild gives the same tables row for row.
     ledger = _ledger(client)
-    assert ledger.runner.wait_for(p3, 10)
+    assert projected(ledger, p3)
     before = _mastery_tables(ledger)
     mastery = next(p for p in ledger.runner.projections if p.name == "mastery")
     notes = ledger.store.recorder.select_notifications(1, 10_000)
@@ -181,16 +191,14 @@ def test_contradictions_scope_and_input(client: TestClient) -> None:
     assert r.status_code == 200 and len(r.json()) == 1
     assert client.get("/v1/contradictions", params={"class_id": "c1"}, headers=other).status_code == 404
     # A teacher asking for a school sees only the students it teaches there.
-    r = client.get("/v1/contradictions", params={"school_id": "sch1"}, headers=other)
-    assert r.status_code == 200 and r.json() == []
+    r = client.get("/v1/contradictions", params={"school_id": "sch1", "min_position": pos}, headers=mine)
+    assert r.status_code == 200 and len(r.json()) == 1
     assert client.get("/v1/contradictions", params={"class_id": "nope"}).status_code == 404
     assert client.get("/v1/contradictions", params={"school_id": "nope"}).status_code == 404
     assert client.get("/v1/contradictions").status_code == 422
     assert client.get("/v1/contradictions", params={"class_id": "c1", "school_id": "sch1"}).status_code == 422
     for role in ("analyst", "student", "ingest"):
-        r = client.get(
-            "/v1/contradictions", params={"class_id": "c1"}, headers=_as(client, role, "student:s1")
-        )
+        r = client.get("/v1/contradictions", params={"class_id": "c1"}, headers=_as(client, role, *FIT[role]))
         assert r.status_code == 403, role
 
 
@@ -322,7 +330,7 @@ def test_class_map_next_and_groups(client: TestClient) -> None:
         assert client.get(url, headers=_as(client, "teacher", "class:c2")).status_code == 404
         assert client.get(f"/v1/classes/nope/{path}").status_code == 404
         for role in ("student", "guardian", "analyst", "ingest"):
-            assert client.get(url, headers=_as(client, role, "student:s1")).status_code == 403, role
+            assert client.get(url, headers=_as(client, role, *FIT[role])).status_code == 403, role
 
 
 def test_school_and_district_summaries_suppress_small_cells(client: TestClient) -> None:
@@ -409,7 +417,7 @@ def test_school_and_district_summaries_suppress_small_cells(client: TestClient) 
 
     assert client.get("/v1/schools/nope/summary").status_code == 404
     for role in ("teacher", "student", "guardian", "ingest"):
-        h = _as(client, role, "class:c1")
+        h = _as(client, role, *FIT[role])
         assert client.get("/v1/schools/sch1/summary", headers=h).status_code == 403, role
         assert client.get("/v1/district/summary", headers=h).status_code == 403, role
     assert client.get("/v1/district/summary", headers=_as(client, "auditor")).status_code == 200

@@ -21,7 +21,7 @@ from services.ingest.schemas import ObjectiveIn
 from services.projections.base import Projection
 from services.projections.rebuild import rebuild
 from services.projections.runner import ProjectionRunner
-from tests.helpers import attempt, new_id, post, seed_roster
+from tests.helpers import attempt, new_id, post, projected, seed_roster
 
 
 def _snapshot(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
@@ -88,7 +88,7 @@ def _district(c: TestClient, rng: random.Random) -> int:
 def test_rebuild_equals_live_and_reads_continue(client: TestClient) -> None:
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
     position = _district(client, random.Random(42))
-    assert ledger.runner.wait_for(position, 10)
+    assert projected(ledger, position)
     before = _snapshot(ledger)
     assert before["rm_mastery"], "the district produced mastery rows"
 
@@ -207,7 +207,7 @@ def _rows(ledger: Ledger, sql: str) -> list[tuple[Any, ...]]:
 def test_an_interrupted_rebuild_leaves_nothing_behind_the_next_one(client: TestClient) -> None:
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
     position = _district(client, random.Random(7))
-    assert ledger.runner.wait_for(position, 10)
+    assert projected(ledger, position)
     before = _snapshot(ledger)
 
     def crash(done: int, head: int) -> None:
@@ -231,7 +231,7 @@ def test_an_interrupted_rebuild_leaves_nothing_behind_the_next_one(client: TestC
 def test_a_second_rebuild_beside_a_running_one_is_refused_and_harms_nothing(client: TestClient) -> None:
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
     position = _district(client, random.Random(11))
-    assert ledger.runner.wait_for(position, 10)
+    assert projected(ledger, position)
     before = _snapshot(ledger)
     refusals: list[str] = []
 

@@ -105,3 +105,11 @@ def test_the_error_line_never_echoes_a_password(monkeypatch: pytest.MonkeyPatch)
 def test_a_bad_number_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MASTERY_PROJECTION_BATCH_SIZE", "lots")
     assert config_error().startswith("MASTERY_PROJECTION_BATCH_SIZE: ")
+
+
+def test_max_waiting_reads_is_64_unless_set_and_never_negative(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().max_waiting_reads == 64
+    monkeypatch.setenv("MASTERY_MAX_WAITING_READS", "8")
+    assert load_settings().max_waiting_reads == 8
+    monkeypatch.setenv("MASTERY_MAX_WAITING_READS", "-1")
+    assert config_error().startswith("MASTERY_MAX_WAITING_READS: ")
