@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from infra.settings import Settings, load_settings
+from services.allowed_methods import install_method_not_allowed
 from services.bootstrap import Ledger, build_ledger
 from services.export.api import router as export_router
 from services.http import document_request_bodies, install_error_handlers
@@ -18,6 +19,7 @@ from services.ingest.schemas import EventBatchIn
 from services.middleware import BodyLimits, RequestContext
 from services.openapi import document_answers
 from services.ops import install_ops
+from services.params_first import validate_parameters_first
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
@@ -60,9 +62,12 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(refuse_unknown_query_params)],  # on every route, included ones too
+        # On every route, included ones too, before the routes' own: unknown query
+        # parameters refused, then a read that may wait has its parameters checked.
+        dependencies=[Depends(refuse_unknown_query_params), Depends(validate_parameters_first)],
     )
     install_error_handlers(app)
+    install_method_not_allowed(app)
     app.add_middleware(BodyLimits)
     app.add_middleware(RequestContext)  # added last: the outermost of ours
     install_ops(app, role)
