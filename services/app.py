@@ -19,11 +19,10 @@ from services.ingest.schemas import EventBatchIn
 from services.middleware import BodyLimits, RequestContext
 from services.openapi import document_answers
 from services.ops import install_ops
-from services.params_first import validate_parameters_first
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
-from services.query_params import refuse_unknown_query_params
+from services.query_params import check_parameters_first
 from services.waiting import PositionWatcher
 
 DESCRIPTION = """An event-sourced learning-record store for mastery-based schools.
@@ -64,7 +63,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         lifespan=lifespan,
         # On every route, included ones too, before the routes' own: unknown query
         # parameters refused, then a read that may wait has its parameters checked.
-        dependencies=[Depends(refuse_unknown_query_params), Depends(validate_parameters_first)],
+        dependencies=[Depends(check_parameters_first)],
     )
     install_error_handlers(app)
     install_method_not_allowed(app)

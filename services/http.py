@@ -153,7 +153,7 @@ async def get_ledger(request: Request) -> Ledger:
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 
-def _authenticate(request: Request, ledger: Ledger, conn: Connection | None = None) -> Principal:
+def authenticate(request: Request, ledger: Ledger, conn: Connection | None = None) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -167,7 +167,7 @@ def _authenticate(request: Request, ledger: Ledger, conn: Connection | None = No
 
 def get_principal(request: Request, ledger: LedgerDep) -> Principal:
     """The caller of a write (reads get theirs from `ReadDep`)."""
-    return _authenticate(request, ledger)
+    return authenticate(request, ledger)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -271,7 +271,7 @@ def _try_read(
     try:
         conn.execution_options(isolation_level="AUTOCOMMIT")
         if who is None:
-            who = _authenticate(request, ledger, conn)
+            who = authenticate(request, ledger, conn)
         # Read before the endpoint's own queries, it is a floor: what they
         # read reflects at least this position.
         position = reached_position(conn, [p.name for p in ledger.runner.projections])

@@ -7,7 +7,9 @@ operation can give follows from its shape, so this walks the generated
 document and adds them by rule rather than route by route:
 
 * every answer: `X-Request-ID`;
-* under /v1 (a token needed): 401, and 403 (a role that may not do it);
+* under /v1 (a token needed): the bearer security scheme (so /docs has an
+  Authorize button and clients generated from the document send the
+  token), 401, and 403 (a role that may not do it);
 * a read with a path parameter or a query parameter naming a thing
   (`..._id`): 404, also the answer for a thing outside the caller's scope
   (a PUT creates what its path names);
@@ -54,6 +56,7 @@ class Problem(BaseModel):
 
 
 _SCHEMA_REF = "#/components/schemas/{model}"
+_BEARER = "bearer"
 _DESCRIPTIONS = {
     "400": "the body is not valid JSON",
     "401": "no token, or an unknown, revoked or expired one",
@@ -104,6 +107,11 @@ def _add_answers(schema: dict[str, Any]) -> None:
     models.update(own.pop("$defs", {}))
     models["Problem"] = own
     components.setdefault("headers", {}).update(_HEADERS)
+    components.setdefault("securitySchemes", {})[_BEARER] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "a token from `mastery token create` (or MASTERY_BOOTSTRAP_TOKEN)",
+    }
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             _operation(path, method, operation)
@@ -121,6 +129,7 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> None:
     statuses = {"422"}
     if path.startswith("/v1/"):
         statuses |= {"401", "403"}
+        operation["security"] = [{_BEARER: []}]
     if method == "get" and any(p["in"] == "path" or p["name"].endswith("_id") for p in params):
         statuses.add("404")
     if "requestBody" in operation:

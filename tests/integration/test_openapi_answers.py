@@ -109,3 +109,12 @@ def test_the_answers_given_are_the_ones_documented(client: TestClient, doc: dict
         assert any(m.split(";")[0] == media for m in documented[str(r.status_code)]["content"]), (path, media)
         seen.add(r.status_code)
     assert seen == {200, 201, 400, 401, 404, 413, 422, 503}
+
+
+def test_every_v1_operation_declares_the_bearer_scheme(doc: dict[str, Any]) -> None:
+    # What /docs' Authorize button and generated clients go by.
+    scheme = doc["components"]["securitySchemes"]["bearer"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    for path, method, op in _operations(doc):
+        expected: list[dict[str, list[str]]] | None = [{"bearer": []}] if path.startswith("/v1/") else None
+        assert op.get("security") == expected, (method, path)

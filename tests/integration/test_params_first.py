@@ -38,3 +38,21 @@ def test_each_error_is_named_once(client: TestClient) -> None:
     r = client.get("/v1/students/s1/mastery", params={"min_position": -1, "as_of": "x"})
     assert r.status_code == 422, r.text
     assert sorted(e["loc"][1] for e in r.json()["errors"]) == ["as_of", "min_position"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"known_at": "yesterday", "min_position": FAR}, {"asof": "2026-10-01T00:00:00Z"}],
+    ids=["invalid while waiting", "unknown"],
+)
+@pytest.mark.parametrize("token", [None, "Bearer not-a-token"], ids=["no token", "unknown token"])
+def test_a_caller_without_a_valid_token_is_401_whatever_the_parameters(
+    client: TestClient, params: dict[str, object], token: str | None
+) -> None:
+    # The route's own validation answers 401 first; the checks that run before
+    # it must not tell a caller without a token more (Schemathesis' ignored_auth).
+    seed_roster(client)
+    headers = {"Authorization": token or ""}
+    r = client.get("/v1/students/s1/mastery", params=params, headers=headers)
+    assert r.status_code == 401, r.text
+    assert r.headers["content-type"] == "application/problem+json"
