@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from domain.records import Override, Reflection
 from domain.rules.assessment import score_text
@@ -30,6 +29,7 @@ from services.query.schemas import (
     RuleUsedOut,
     RuleVersionOut,
 )
+from services.query.scores import Levels, display, levels_of, rubric_levels
 
 router = APIRouter(prefix="/v1")
 
@@ -46,35 +46,12 @@ def _status_item(s: Status, levels: Levels) -> dict[str, Any]:
         "status": s.status,
         "source": s.source,
         "score": s.score,
-        "score_display": score_text(s.score, levels.get((s.objective_id, s.rule_version))),
+        "score_display": display(s.score, levels, s.objective_id, s.rule_version),
         "evidence_count": s.evidence_count,
         "deciding_event_id": s.deciding_event_id,
         "mastered_at": s.mastered_at,
         "flags": list(s.flags),
     }
-
-
-Levels = dict[tuple[str, int | None], list[str]]
-
-
-def _rubric_levels(conn: Connection, objective_ids: Iterable[str]) -> Levels:
-    """The rubric levels of each (objective, rule version) whose threshold is a
-    rubric, from the catalog's read model: a score reads as a level's name."""
-    out: Levels = {}
-    ids = sorted(set(objective_ids))
-    for i in range(0, len(ids), 400):
-        q = select(objectives.c.objective_id, objectives.c.rule_versions)
-        for oid, versions in conn.execute(q.where(objectives.c.objective_id.in_(ids[i : i + 400]))):
-            for v in versions:
-                if (found := _levels_of(v["rule"])) is not None:
-                    out[(oid, v["version"])] = found
-    return out
-
-
-def _levels_of(rule: dict[str, Any]) -> list[str] | None:
-    """A rule's rubric levels (as stored, JSON), None for other thresholds."""
-    threshold = rule["threshold"]
-    return list(threshold["levels"]) if threshold.get("kind") == "rubric" else None
 
 
 _m = mastery_current
@@ -97,20 +74,20 @@ def get_mastery(student_id: VisibleStudent, ledger: LedgerDep, when: MomentDep, 
     if when.past:
         # A moment in the past: replay the store, cut by both times.
         statuses = Replayer(ledger.store, ledger.catalog).statuses(student_id, as_of, known_at)
-        levels = _rubric_levels(read.conn, (s.objective_id for s in statuses))
+        levels = rubric_levels(read.conn, (s.objective_id for s in statuses))
         items = [_status_item(s, levels) for s in statuses]
     else:
         rows = read.conn.execute(
             _CURRENT.where(_m.c.student_id == student_id).order_by(_m.c.objective_id)
         ).all()
-        levels = _rubric_levels(read.conn, (r.objective_id for r in rows))
+        levels = rubric_levels(read.conn, (r.objective_id for r in rows))
         items = [
             {
                 "objective_id": oid,
                 "status": status,
                 "source": source,
                 "score": score,
-                "score_display": score_text(score, levels.get((oid, version))),
+                "score_display": display(score, levels, oid, version),
                 "evidence_count": count,
                 "deciding_event_id": deciding,
                 "mastered_at": datetime.fromisoformat(mastered_at) if mastered_at else None,
@@ -168,7 +145,7 @@ def get_explain(
         status=status.status,
         source=status.source,
         score=status.score,
-        score_display=score_text(status.score, _levels_of(rule["rule"]) if rule else None),
+        score_display=score_text(status.score, levels_of(rule["rule"]) if rule else None),
         deciding_event_id=status.deciding_event_id,
         mastered_at=status.mastered_at,
         flags=list(status.flags),

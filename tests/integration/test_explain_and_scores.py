@@ -113,6 +113,10 @@ def test_scores_read_as_a_level_or_a_rounded_percent(client: TestClient) -> None
     percent = _get(client, "/v1/students/s1/objectives/o2/explain", position)
     assert percent["score_display"] == "83.3 %" and percent["evidence"][0]["score"] == "83.3 %"
     assert percent["evidence"][0]["reflections"][0]["occurred_at"] == "2026-09-01T11:00:00Z"
+    # The class's groups show a member's score the same way.
+    groups = _get(client, "/v1/classes/c1/groups", position)["groups"]
+    reteach = {g["objective_id"]: g["reteach"][0] for g in groups}
+    assert (reteach["o1"]["score"], reteach["o1"]["score_display"]) == (0.5, "developing")
 
 
 def test_a_goal_projects_no_more_than_the_objectives_of_the_students_courses(client: TestClient) -> None:
