@@ -2,10 +2,11 @@
 
 They name the store they opened on stderr (a path, or a PostgreSQL host and
 database, never a password), and refuse an embedded data dir that does not
-exist or holds no event store: opening it would create an empty store
-silently, and a mistyped `--data-dir` would then answer "no student" or an
-empty export instead of the mistake. `serve` and `demo` create their store
-on purpose and do not come here.
+exist or holds no event store, or a PostgreSQL database without the event
+log: opening either would create an empty store silently, and a mistyped
+`--data-dir` would then answer "no student" or an empty export instead of
+naming the mistake. `serve` and `demo` create their store on purpose and do
+not come here.
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ def existing_settings(data_dir: Path | None) -> Settings:
             die(f"no store at {where}: the directory does not exist (give --data-dir or MASTERY_DATA_DIR)")
         if not settings.events_path.is_file():
             die(f"no store at {where}: it holds no event store ({settings.events_path.name})")
+    else:
+        from infra.eventstore import postgres_holds_event_store
+
+        assert settings.database_url is not None  # not embedded
+        try:
+            found = postgres_holds_event_store(settings.database_url)
+        except ConfigError as e:
+            die(str(e))
+        if not found:
+            die(f"no store in {settings.describe_store()}: the database holds no event store")
     print(f"mastery: store: {settings.describe_store()}", file=sys.stderr)
     return settings
 

@@ -10,6 +10,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from infra.settings import Settings
 from services import cli
 from tests.helpers import attempt, post, seed_roster
+from tests.services import fresh_postgres_database
 
 MASTERY = str(Path(sys.executable).with_name("mastery"))
 
@@ -60,6 +62,23 @@ def test_a_data_dir_without_an_event_store_is_refused_and_left_empty(
     assert done.exit_code == 2, done.output
     assert done.stderr == f"mastery: no store at {empty}: it holds no event store (events.sqlite)\n"
     assert list(empty.iterdir()) == []
+
+
+def test_a_postgres_database_without_an_event_store_is_refused_and_left_empty(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with fresh_postgres_database() as url:
+        monkeypatch.setenv("MASTERY_DATABASE_URL", url)
+        where = url.rsplit("@", 1)[1]
+        for command in READERS:
+            done = CliRunner().invoke(cli.app, command)
+            assert done.exit_code == 2, (command, done.output)
+            assert done.stderr == (
+                f"mastery: no store in PostgreSQL {where}: the database holds no event store\n"
+            ), command
+        with psycopg.connect(url) as conn:
+            tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+        assert tables == []
 
 
 def _cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch, database_url: str | None = None) -> None:
