@@ -49,7 +49,7 @@ def serve(
                     log.seek(0)
                     raise RuntimeError(f"mastery serve exited: {log.read().decode(errors='replace')[-2000:]}")
                 with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                         break
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"mastery serve did not answer within {timeout:g} s")

@@ -127,7 +127,9 @@ class TokenStore:
     def authenticate(self, token: str, conn: Connection | None = None) -> Principal | None:
         """`conn`: a connection the caller already holds (a request's), which
         saves checking out another one."""
-        if self.bootstrap_token and hmac.compare_digest(token, self.bootstrap_token):
+        # Bytes: compare_digest refuses a str with non-ASCII characters (a TypeError,
+        # so a 500), and a header may carry any byte (read as latin-1).
+        if self.bootstrap_token and hmac.compare_digest(token.encode(), self.bootstrap_token.encode()):
             return Principal("bootstrap", "admin", "bootstrap")
         q = select(auth_tokens).where(auth_tokens.c.token_hash == _hash(token))
         if conn is not None:

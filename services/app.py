@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
 from infra.settings import Settings, load_settings
+from services.allowed_methods import install_method_not_allowed
 from services.bootstrap import Ledger, build_ledger
 from services.export.api import router as export_router
 from services.http import document_request_bodies, install_error_handlers
 from services.ingest.api import events_follow_up
 from services.ingest.api import router as ingest_router
 from services.ingest.schemas import EventBatchIn
+from services.middleware import BodyLimits, RequestContext
+from services.openapi import document_answers
+from services.ops import install_ops
+from services.params_first import validate_parameters_first
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
@@ -23,7 +27,9 @@ from services.query_params import refuse_unknown_query_params
 from services.waiting import PositionWatcher
 
 DESCRIPTION = """An event-sourced learning-record store for mastery-based schools.
-Every endpoint needs `Authorization: Bearer <token>`. Errors are RFC 9457 problem+json."""
+Every endpoint under /v1 needs `Authorization: Bearer <token>`; /health, /ready and /metrics
+answer without one. Errors are RFC 9457 problem+json with the request's id, which every
+response also carries in `X-Request-ID`."""
 
 
 def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = None) -> FastAPI:
@@ -56,9 +62,15 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(refuse_unknown_query_params)],  # on every route, included ones too
+        # On every route, included ones too, before the routes' own: unknown query
+        # parameters refused, then a read that may wait has its parameters checked.
+        dependencies=[Depends(refuse_unknown_query_params), Depends(validate_parameters_first)],
     )
     install_error_handlers(app)
+    install_method_not_allowed(app)
+    app.add_middleware(BodyLimits)
+    app.add_middleware(RequestContext)  # added last: the outermost of ours
+    install_ops(app, role)
     if role in ("all", "ingest"):
         app.include_router(ingest_router)
         app.state.schema_follow_up = {"/v1/events": events_follow_up}
@@ -68,18 +80,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         app.include_router(classes_router)
         app.include_router(insights_router)
         app.include_router(export_router)
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, object]:
-        led: Ledger = app.state.ledger
-        return {
-            "status": "ok",
-            "role": role,
-            "store": settings.describe_store(),
-            "position": led.store.head_position(),
-            "pid": os.getpid(),  # which process answered, with `mastery serve --workers N`
-        }
-
+    document_answers(app)
     return app
 
 

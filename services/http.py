@@ -21,9 +21,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.records import RECORD_TYPES
 from infra.readstore import reached_position
 from infra.tokens import Principal
+from services import requestid
 from services.bootstrap import Ledger
-from services.errors import Forbidden, NotReady, ProblemError
-from services.inputs import Position
+from services.errors import Forbidden, NotReady, ProblemError, error
+from services.inputs import JSON_TOO_DEEP, Position
 from services.projections.catalog import enrolments
 from services.waiting import PositionWatcher, TooManyWaiting
 
@@ -33,8 +34,16 @@ MIN_POSITION_WAIT = 5.0
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    if (request_id := requestid.current()) is not None:
+        body["request_id"] = request_id  # the one in X-Request-ID and in the log
     headers = extra.pop("headers", None) if "headers" in extra else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def too_deep() -> JSONResponse:
+    return problem(
+        422, "Unprocessable Content", f"body: {JSON_TOO_DEEP}", errors=[error(["body"], JSON_TOO_DEEP)]
+    )
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> list[Any]:

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from services.bootstrap import Ledger
 
@@ -105,3 +106,24 @@ def projected(ledger: Ledger, position: int, timeout: float = 10.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def read_model_rows(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every read-model table, by table, in key order: what a
+    live run and a rebuild are compared by."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with ledger.engine.connect() as conn:
+        for p in ledger.runner.projections:
+            for t in p.tables:
+                out[t.name] = [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
+    return out
+
+
+def schema_refs(node: Any) -> list[str]:
+    """Every `$ref` in an OpenAPI (sub)document."""
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [r for v in node.values() for r in schema_refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in schema_refs(v)]
+    return []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.message
 import json
 import uuid
 from typing import Annotated, Any
@@ -14,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
 from infra.tokens import Principal
+from services import requestid
 from services.bootstrap import Ledger
 from services.errors import Forbidden, InvalidInput, error
 from services.http import LedgerDep, role_in, scoped_students
@@ -30,6 +30,8 @@ from services.ingest.schemas import (
     WriteOut,
 )
 from services.inputs import JSON_TOO_DEEP, MAX_JSON_DEPTH, IdPath, nested_deeper_than
+from services.jsonbody import is_json
+from services.metrics import EVENTS_INGESTED
 
 router = APIRouter(prefix="/v1")
 CatalogWriter = Annotated[Principal, Depends(role_in("admin", "ingest"))]
@@ -43,12 +45,8 @@ _EVENTS_BODY = {
         "required": True,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventBatchIn"}}},
     },
-    "responses": {
-        "422": {
-            "description": "Validation Error",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}},
-        }
-    },
+    # The answers every operation of its shape has are added in services/openapi.py.
+    "responses": {"409": {"description": "an event_id reused with a different body"}},
 }
 
 
@@ -93,14 +91,21 @@ def put_class(
 async def post_events(request: Request, ledger: LedgerDep, who: EventPoster) -> Response:
     # The role was checked (a dependency) before the body is read, as for every write.
     body = await request.body()
-    return await run_in_threadpool(_post_events, ledger, who, body, request.headers.get("content-type"))
+    content_type = request.headers.get("content-type")
+    # The events keep the request's id (X-Request-ID, in the log too) in their metadata.
+    request_id = requestid.current() or uuid.uuid4().hex
+    return await run_in_threadpool(_post_events, ledger, who, body, content_type, request_id)
 
 
-def _post_events(ledger: Ledger, who: Principal, body: bytes, content_type: str | None) -> Response:
+def _post_events(
+    ledger: Ledger, who: Principal, body: bytes, content_type: str | None, request_id: str
+) -> Response:
     batch = parse_batch(body, content_type)
     if who.role in ("teacher", "student"):
         _check_scope(ledger, who, batch)
-    result = ledger.writer.write(batch.events, who.recorded_by, str(uuid.uuid4()))
+    result = ledger.writer.write(batch.events, who.recorded_by, request_id)
+    EVENTS_INGESTED.labels("stored").inc(result.stored)
+    EVENTS_INGESTED.labels("duplicate").inc(result.duplicates)
     out = {
         "stored": result.stored,
         "duplicates": result.duplicates,
@@ -125,7 +130,7 @@ def parse_batch(body: bytes, content_type: str | None) -> EventBatchIn:
             [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
         )
     try:
-        if _is_json(content_type):
+        if is_json(content_type):
             return _BATCH.validate_json(body)
         return _BATCH.validate_python(body)  # FastAPI validates a non-JSON body as bytes
     except ValidationError as e:
@@ -141,18 +146,6 @@ def parse_batch(body: bytes, content_type: str | None) -> EventBatchIn:
             ) from None
         errors = [{**err, "loc": ("body", *err["loc"])} for err in raw]
         raise RequestValidationError(errors, body=loaded) from None
-
-
-def _is_json(content_type: str | None) -> bool:
-    # As FastAPI decides (strict content type): application/json or application/*+json.
-    if not content_type:
-        return False
-    message = email.message.Message()
-    message["content-type"] = content_type
-    subtype = message.get_content_subtype()
-    return message.get_content_maintype() == "application" and (
-        subtype == "json" or subtype.endswith("+json")
-    )
 
 
 _TOO_DEEP = object()

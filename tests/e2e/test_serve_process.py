@@ -84,7 +84,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise AssertionError(f"mastery serve exited {self.proc.returncode}: {self.tail()}")
             try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -348,7 +348,7 @@ def test_a_200_survives_sigkill_right_after_it(server: Server) -> None:
     assert out["stored"] == len(batch)
 
     http = server.start()
-    assert ok(http.get("/healthz"))["position"] == out["position"]
+    assert ok(http.get("/health"))["position"] == out["position"]
     wait_projected(http, out["position"])
     voided = {e["target_event_id"] for e in batch if e["type"] == "void"}
     evidence = Counter(
@@ -478,7 +478,10 @@ def test_ingest_in_two_processes_stores_every_batch_once(server: Server) -> None
     http = server.start("--role", "ingest", "--workers", "2")
     students = [f"s{i:02d}" for i in range(12)]
     seed(http, students)
-    pids = {httpx.get(f"{server.base}/healthz").json()["pid"] for _ in range(40)}
+    pids = {
+        httpx.get(f"{server.base}/health", headers={"Authorization": f"Bearer {TOKEN}"}).json()["pid"]
+        for _ in range(40)
+    }
     assert len(pids) == 2, pids
     rng = random.Random(5)
     batches = [

@@ -19,13 +19,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from typer.testing import CliRunner
 
 from infra.settings import Settings
 from services import cli
 from services.bootstrap import Ledger
-from tests.helpers import RULE_9_OF_10, attempt, new_id, post, projected, seed_roster
+from tests.helpers import RULE_9_OF_10, attempt, new_id, post, projected, read_model_rows, seed_roster
 
 LEVELS = ["beginning", "developing", "secure"]
 RUBRIC = {"threshold": {"kind": "rubric", "levels": LEVELS, "min_level": "secure"}}
@@ -928,14 +927,6 @@ def _edge_inputs(c: TestClient) -> int:
     return int(post(c, ruling, undo)["position"])
 
 
-def _snapshot(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
-    out = {}
-    with ledger.engine.connect() as conn:
-        for p in ledger.runner.projections:
-            for t in p.tables:
-                rows = conn.execute(select(t).order_by(*t.primary_key.columns)).fetchall()
-                out[t.name] = [tuple(r) for r in rows]
-    return out
 
 
 def test_live_projection_and_rebuild_agree_on_every_accepted_edge_input(
@@ -944,7 +935,7 @@ def test_live_projection_and_rebuild_agree_on_every_accepted_edge_input(
     ledger = _ledger(client)
     position = _edge_inputs(client)
     assert projected(ledger, position, 30)
-    live = _snapshot(ledger)
+    live = read_model_rows(ledger)
     assert any(EDGE_STUDENT in row for row in live["rm_mastery"]), "the edge inputs were projected"
     assert live["rm_benchmark_results"], live.keys()
 
@@ -953,7 +944,7 @@ def test_live_projection_and_rebuild_agree_on_every_accepted_edge_input(
         monkeypatch.setenv("MASTERY_DATABASE_URL", settings.database_url)
     done = CliRunner().invoke(cli.app, ["rebuild"])
     assert done.exit_code == 0, done.output
-    assert _snapshot(ledger) == live
+    assert read_model_rows(ledger) == live
 
     # And the live projections go on from there.
     r = client.get(f"/v1/students/{EDGE_STUDENT}/history", params={"min_position": position})

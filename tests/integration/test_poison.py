@@ -29,7 +29,16 @@ from services.projections.contradictions import benchmark_results
 from services.projections.mastery import rule_clock
 from services.projections.parked import HELD, parked_events, storable
 from services.projections.rebuild import rebuild
-from tests.helpers import RULE_9_OF_10, attempt, mastery, new_id, post, projected, seed_roster
+from tests.helpers import (
+    RULE_9_OF_10,
+    attempt,
+    mastery,
+    new_id,
+    post,
+    projected,
+    read_model_rows,
+    seed_roster,
+)
 
 OBJECTIVE_BODY: dict[str, Any] = {
     "statement": "Solve two-step equations",
@@ -60,11 +69,7 @@ def _parked(ledger: Ledger, projection: str) -> list[dict[str, Any]]:
 def _snapshot(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
     """Every read-model row, and which events are set aside (failed or held behind which)."""
     _caught_up(ledger)
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with ledger.engine.connect() as conn:
-        for p in ledger.runner.projections:
-            for t in p.tables:
-                out[t.name] = [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
+    out = read_model_rows(ledger)
     t = parked_events
     keys = (t.c.projection, t.c.position, t.c.stream_id, t.c.stream_version, t.c.event_id, t.c.topic)
     with ledger.engine.connect() as conn:

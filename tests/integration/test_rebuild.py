@@ -21,17 +21,7 @@ from services.ingest.schemas import ObjectiveIn
 from services.projections.base import Projection
 from services.projections.rebuild import rebuild
 from services.projections.runner import ProjectionRunner
-from tests.helpers import attempt, new_id, post, projected, seed_roster
-
-
-def _snapshot(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
-    out = {}
-    with ledger.engine.connect() as conn:
-        for p in ledger.runner.projections:
-            for t in p.tables:
-                rows = conn.execute(select(t).order_by(*t.primary_key.columns)).fetchall()
-                out[t.name] = [tuple(r) for r in rows]
-    return out
+from tests.helpers import attempt, new_id, post, projected, read_model_rows, seed_roster
 
 
 def _district(c: TestClient, rng: random.Random) -> int:
@@ -89,7 +79,7 @@ def test_rebuild_equals_live_and_reads_continue(client: TestClient) -> None:
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
     position = _district(client, random.Random(42))
     assert projected(ledger, position)
-    before = _snapshot(ledger)
+    before = read_model_rows(ledger)
     assert before["rm_mastery"], "the district produced mastery rows"
 
     failures: list[str] = []
@@ -110,7 +100,7 @@ def test_rebuild_equals_live_and_reads_continue(client: TestClient) -> None:
         reader.join()
     assert failures == []
     assert report.events >= position
-    assert _snapshot(ledger) == before
+    assert read_model_rows(ledger) == before
 
     # The live runner keeps working on the swapped-in tables.
     out = post(client, attempt("s3", "o1", correct=10, at="2026-11-01T09:00:00Z"))
@@ -208,7 +198,7 @@ def test_an_interrupted_rebuild_leaves_nothing_behind_the_next_one(client: TestC
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
     position = _district(client, random.Random(7))
     assert projected(ledger, position)
-    before = _snapshot(ledger)
+    before = read_model_rows(ledger)
 
     def crash(done: int, head: int) -> None:
         raise KeyboardInterrupt  # the operator's ^C, part-way
@@ -217,7 +207,7 @@ def test_an_interrupted_rebuild_leaves_nothing_behind_the_next_one(client: TestC
         rebuild(ledger, progress=crash)
     names = set(inspect(ledger.engine).get_table_names())
     assert any("__r" in n for n in names), "the interrupted rebuild left its fresh tables"
-    assert _snapshot(ledger) == before, "serving tables untouched"
+    assert read_model_rows(ledger) == before, "serving tables untouched"
 
     rebuild(ledger)
     names = set(inspect(ledger.engine).get_table_names())
@@ -225,14 +215,14 @@ def test_an_interrupted_rebuild_leaves_nothing_behind_the_next_one(client: TestC
     with ledger.engine.connect() as conn:
         tracked = {r[0] for r in conn.exec_driver_sql("SELECT projection FROM projection_tracking")}
     assert tracked == {"catalog", "mastery"}
-    assert _snapshot(ledger) == before
+    assert read_model_rows(ledger) == before
 
 
 def test_a_second_rebuild_beside_a_running_one_is_refused_and_harms_nothing(client: TestClient) -> None:
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
     position = _district(client, random.Random(11))
     assert projected(ledger, position)
-    before = _snapshot(ledger)
+    before = read_model_rows(ledger)
     refusals: list[str] = []
 
     def second_operator(done: int, head: int) -> None:
@@ -245,9 +235,9 @@ def test_a_second_rebuild_beside_a_running_one_is_refused_and_harms_nothing(clie
     report = rebuild(ledger, progress=second_operator)
     assert refusals and refusals[0].startswith("another rebuild is running on "), refusals
     assert report.events >= position
-    assert _snapshot(ledger) == before
+    assert read_model_rows(ledger) == before
     rebuild(ledger)  # the lock went with the first rebuild
-    assert _snapshot(ledger) == before
+    assert read_model_rows(ledger) == before
 
 
 def test_the_cli_refuses_a_rebuild_while_one_runs_in_one_line(

@@ -32,4 +32,3 @@ def test_one_record_at_a_time_and_nothing_kept_afterwards() -> None:
         t.join()
     assert most == 1
     assert locks._locks == {}  # memory stays bounded by the PUTs in flight
-

@@ -1,0 +1,103 @@
+"""What `GET /metrics` says (Prometheus text format).
+
+Counters and histograms are the process's own (one set, however many apps a
+test builds); what is read from the stores (log head, projection positions)
+is sampled from the app's ledger when /metrics is scraped. Other parts add
+samplers of their own to `Ops.samplers` (services/ops.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from infra.readstore import tracked_position
+from services.bootstrap import Ledger
+
+log = logging.getLogger(__name__)
+
+REQUEST_SECONDS = Histogram(
+    "mastery_http_request_duration_seconds",
+    "Time from a request's arrival to the end of its response, by route template and status",
+    ["method", "route", "status"],
+    # Reads answer in milliseconds; the tail is what matters.
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=None,
+)
+EVENTS_INGESTED = Counter(
+    "mastery_events_ingested",
+    "Learning events posted to this process, by outcome (stored, or duplicate of one stored before)",
+    ["outcome"],
+    registry=None,
+)
+
+# A sampler reads something from the ledger at scrape time and yields metric families.
+Sampler = Callable[[Ledger], Iterable[Metric]]
+
+
+def log_head(ledger: Ledger) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "mastery_log_head_position",
+        "Position of the last event in the event log",
+        ledger.store.head_position(),
+    )
+
+
+def projection_positions(ledger: Ledger) -> Iterator[Metric]:
+    gauge = GaugeMetricFamily(
+        "mastery_projection_position",
+        "Log position each projection's read models have reached",
+        labels=["projection"],
+    )
+    with ledger.engine.connect() as conn:
+        for projection in ledger.runner.projections:
+            gauge.add_metric([projection.name], tracked_position(conn, projection.name))
+    yield gauge
+
+
+def events_set_aside(ledger: Ledger) -> Iterator[Metric]:
+    gauge = GaugeMetricFamily(
+        "mastery_projection_events_set_aside",
+        "Events a projection could not apply and set aside, or holds behind one (mastery projections retry)",
+        labels=["projection"],
+    )
+    for name, count in sorted(ledger.runner.parked().items()):
+        gauge.add_metric([name], count)
+    yield gauge
+
+
+class _Sampled(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self._families)
+
+
+def sample(ledger: Ledger, samplers: list[Sampler]) -> list[Metric]:
+    """Every sampler's families; one that fails is left out (and logged):
+    a store that does not answer is /ready's to report, and the rest of the
+    metrics, latencies above all, matter most then."""
+    families: list[Metric] = []
+    for sampler in samplers:
+        try:
+            families += sampler(ledger)
+        except Exception:
+            log.warning("metrics: %s failed", getattr(sampler, "__name__", sampler), exc_info=True)
+    return families
+
+
+def exposition(sampled: list[Metric]) -> bytes:
+    """The text /metrics answers: the process's counters and histograms, its
+    own figures (CPU, memory, open files) and what was sampled."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(REQUEST_SECONDS)
+    registry.register(EVENTS_INGESTED)
+    ProcessCollector(registry=registry)
+    registry.register(_Sampled(sampled))
+    return generate_latest(registry)
