@@ -39,7 +39,11 @@ class Trajectory:
 
 
 def trajectory(
-    mastered_at: Sequence[datetime], started: datetime | None, goal: Goal | None, today: date
+    mastered_at: Sequence[datetime],
+    started: datetime | None,
+    goal: Goal | None,
+    today: date,
+    reachable: int | None = None,
 ) -> Trajectory:
     """`mastered_at`: when each currently mastered objective became mastered;
     `started`: the student's first piece of evidence (None: none yet).
@@ -47,7 +51,9 @@ def trajectory(
     The rate is the mastered total over the weeks since the first evidence
     (at least one), so weeks without learning lower it. A goal is projected
     linearly from that rate; a goal whose date has passed reports what was
-    actually mastered by then.
+    actually mastered by then. `reachable` is how many objectives the student
+    could master at all (None: no bound): a projection never exceeds it, so a
+    fast start cannot promise objectives that do not exist.
     """
     days = sorted(m.date() for m in mastered_at)
     first = min([started.date(), *days] if started else days, default=None)
@@ -70,6 +76,8 @@ def trajectory(
             projected = float(sum(1 for d in days if d <= goal.due))
         else:
             projected = total + rate * (goal.due - today).days / 7
+            if reachable is not None:
+                projected = min(projected, float(max(reachable, total)))
         projected = round(projected, 2)
         progress = GoalProgress(goal.target_mastered, goal.due, projected, projected >= goal.target_mastered)
     return Trajectory(tuple(points), round(rate, 3), progress)

@@ -55,11 +55,17 @@ class Score:
         )
 
     def describe(self) -> str:
+        """As a teacher reads it: 9/10, a percent to one decimal, a rubric level by its name."""
         if self.total is not None:
             return f"{self.correct}/{self.total}"
         if self.percent is not None:
-            return f"{self.percent:g} %"
-        return f"'{self.rubric_level}'"
+            return f"{percent_text(self.percent)} %"
+        return str(self.rubric_level)
+
+
+def percent_text(percent: float) -> str:
+    """A percent rounded to one decimal, without a trailing .0: 83.3, 80."""
+    return f"{round(percent, 1):g}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,14 @@ from infra.recorders import (
 from infra.settings import ConfigError, Settings
 from infra.transcoder import OrjsonTranscoder
 
-__all__ = ["IndexRow", "IntegrityError", "LedgerStore", "LogBusy", "open_event_store"]
+__all__ = [
+    "IndexRow",
+    "IntegrityError",
+    "LedgerStore",
+    "LogBusy",
+    "open_event_store",
+    "postgres_holds_event_store",
+]
 
 
 class LedgerStore(Application[UUID]):
@@ -117,6 +124,18 @@ def check_postgres(url: str) -> None:
     except psycopg.OperationalError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ConfigError(f"cannot reach the database in MASTERY_DATABASE_URL: {first}") from None
+
+
+def postgres_holds_event_store(url: str) -> bool:
+    """Whether the database already holds the event log (the library names its
+    table after the application: `masteryledger_events`). The CLI's readers
+    ask, so that a wrong database name that happens to exist is not given an
+    empty store."""
+    check_postgres(url)
+    table = f"{LedgerStore.name.lower()}_events"
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        row = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+    return row is not None and row[0] is not None
 
 
 def open_event_store(settings: Settings) -> LedgerStore:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from infra.settings import ROLES, ConfigError, Settings, load_settings
+from infra.settings import ROLES, ConfigError, Settings
+from services.cli_store import die as _die
+from services.cli_store import existing_ledger
+from services.cli_store import load as _settings
+from services.cli_table import history_table
 from services.projections_cli import projections_app
 from services.token_cli import token_app
 
@@ -31,19 +34,6 @@ out = Console()
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
 ]
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    try:
-        return load_settings(**({"data_dir": data_dir} if data_dir else {}))
-    except ConfigError as e:
-        _die(str(e))
-
-
-def _die(message: str) -> NoReturn:
-    # One plain line, never wrapped: scripts and people both read it.
-    print(f"mastery: {' '.join(message.split())}", file=sys.stderr)
-    raise typer.Exit(2)
 
 
 def _ledger(settings: Settings) -> Ledger:
@@ -135,10 +125,13 @@ def demo(
 ) -> None:
     """Generate a demo district (deterministic for a seed) into the embedded store and serve it."""
     from services.demo.prepare import DemoMismatchError, demo_tokens, prepare
+    from services.ports import port_busy
 
     settings = _settings(data_dir)
     if not settings.embedded:
         _die("mastery demo runs on the embedded store; unset MASTERY_DATABASE_URL")
+    if serve_it and (busy := port_busy(host, port)):  # before loading or announcing anything
+        _die(f"{busy}; stop what listens there or give --port")
     ledger = _ledger(settings)
     try:
         loaded, district = prepare(ledger, data_dir, students, seed, err)
@@ -189,7 +182,7 @@ def rebuild(
     from services.projections.rebuild import rebuild as run_rebuild
     from services.projections.rebuild import select_projections
 
-    ledger = _ledger(_settings(data_dir))
+    ledger = existing_ledger(data_dir)
     try:
         try:
             select_projections(ledger, projection or [])
@@ -245,7 +238,7 @@ def replay(
     """Print a student's history and the status after each event."""
     t_as_of = _parse_time(as_of, "--as-of")
     t_known = _parse_time(known_at, "--known-at")
-    ledger = _ledger(_settings(data_dir))
+    ledger = existing_ledger(data_dir)
     from services.query.replay import Replayer, student_exists
 
     try:
@@ -254,60 +247,9 @@ def replay(
         rows = Replayer(ledger.store, ledger.catalog).history(student_id, t_as_of, t_known)
     finally:
         ledger.close()
-    cells = [
-        (
-            r["occurred_at"].isoformat(timespec="minutes"),
-            r["recorded_at"].isoformat(timespec="seconds"),
-            r["type"] + (" (voided)" if r["voided"] else ""),
-            r["objective_id"] or "",
-            _detail(r["type"], r["payload"]),
-            r["recorded_by"],
-            r["status_after"] or "",
-        )
-        for r in rows
-    ]
     out.print(f"History of {student_id}", highlight=False, markup=False)
-    header = ("occurred", "recorded", "type", "objective", "detail", "by", "status after")
-    out.file.write(_aligned(header, cells))
+    out.file.write(history_table(rows))
     out.print(f"{len(rows)} events", highlight=False)
-
-
-def _aligned(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
-    """A plain table, each column as wide as its widest cell, one line a row.
-    A rich Table measured and wrapped each of the 35,000 cells of a 5,000-event
-    history: 3 s of printing after a replay of a tenth of that."""
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in rows)]) + "\n"
-
-
-def _detail(kind: str, p: dict[str, object]) -> str:
-    if kind in ("attempt", "retake"):
-        s = p.get("score") or {}
-        assert isinstance(s, dict)
-        score = (
-            f"{s['correct']}/{s['total']}"
-            if "correct" in s
-            else f"{s['percent']}%"
-            if "percent" in s
-            else str(s.get("rubric_level"))
-        )
-        return f"{p.get('evidence')} form {p.get('form')}: {score}"
-    if kind == "override":
-        return f"{p.get('status')}: {p.get('reason')}"
-    if kind == "reflection":
-        return str(p.get("text", ""))[:40]
-    if kind == "void":
-        return f"voids {str(p.get('target_event_id'))[:8]}: {p.get('reason')}"
-    if kind == "goal":
-        return f"{p.get('target_mastered')} by {p.get('due')}"
-    if kind == "benchmark":
-        return str(p.get("name"))
-    return ""
 
 
 @app.command("export")
@@ -337,7 +279,7 @@ def export_cmd(
         _die(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if fmt not in FORMATS:
         _die(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    ledger = _ledger(_settings(data_dir))
+    ledger = existing_ledger(data_dir)
     try:
         export = plan_export(ledger, kind, fmt, pseudonymise)
         target = open(out_file, "wb") if out_file else sys.stdout.buffer  # noqa: SIM115

@@ -25,17 +25,16 @@ def retry(
     with their new error. Safe while the service runs. Exit status 0 when
     nothing remains set aside, 1 otherwise.
     """
-    # The shared helpers live in services.cli, which registers this app: imported late.
-    from services import cli
+    from services.cli_store import die, existing_ledger
     from services.projections.rebuild import select_projections
     from services.projections.retry import retry_parked
 
-    ledger = cli._ledger(cli._settings(data_dir))
+    ledger = existing_ledger(data_dir)
     try:
         try:
             chosen = select_projections(ledger, projection or [])
         except ValueError as e:
-            cli._die(str(e))
+            die(str(e))
         outcomes = retry_parked(ledger.store, ledger.engine, chosen, ledger.settings.projection_batch_size)
     finally:
         ledger.close()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from services.cli_store import die as _die
+from services.cli_store import existing_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -59,7 +62,7 @@ def create(
 def list_tokens(data_dir: DataDir = None) -> None:
     """Every token: id, name, role, scopes, created, expires, last used, revoked (never the secret)."""
     from infra.tokens import TokenStore
-    from services.cli import _aligned
+    from services.cli_table import aligned
 
     engine = _engine(data_dir)
     try:
@@ -80,7 +83,7 @@ def list_tokens(data_dir: DataDir = None) -> None:
         )
         for t in tokens
     ]
-    typer.echo(_aligned(header, rows), nl=False)
+    typer.echo(aligned(header, rows), nl=False)
 
 
 @token_app.command("revoke")
@@ -102,17 +105,11 @@ def revoke(
 
 
 def _engine(data_dir: Path | None) -> Engine:
-    # The shared helpers live in services.cli, which registers this app: imported late.
+    # A store that exists, announced on stderr: a typo in --data-dir must not
+    # mint a token into a new, empty store.
     from infra.readstore import open_read_store
-    from services import cli
 
-    return open_read_store(cli._settings(data_dir))
-
-
-def _die(message: str) -> NoReturn:
-    from services import cli
-
-    cli._die(message)
+    return open_read_store(existing_settings(data_dir))
 
 
 def _check_named(engine: Engine, scopes: list[str]) -> None:
@@ -132,4 +129,6 @@ def _check_named(engine: Engine, scopes: list[str]) -> None:
 
 
 def _when(t: datetime | None, none: str = "") -> str:
-    return t.isoformat(timespec="seconds") if t is not None else none
+    from services.cli_table import rfc3339  # one time format for every table the CLI prints
+
+    return rfc3339(t) if t is not None else none

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from domain.records import Evidence, Score
+from domain.records import Evidence, Score, percent_text
 from domain.rules.model import CorrectOf, Percent, Rubric, Rule
 
 
@@ -46,6 +47,20 @@ def normalised_score(score: Score, rule: Rule) -> float | None:
     return None
 
 
+def score_text(value: float | None, levels: Sequence[str] | None = None) -> str | None:
+    """A status's 0–1 score as a teacher reads it: under a rubric (its
+    `levels`, lowest first), the level it stands for when it is one (a mean
+    between levels stays a percent); otherwise a percent to one decimal.
+    None without a score."""
+    if value is None:
+        return None
+    if levels and len(levels) > 1:
+        position = value * (len(levels) - 1)
+        if abs(position - round(position)) < 1e-9:
+            return levels[round(position)]
+    return f"{percent_text(100 * value)} %"
+
+
 # 80 % stored as 0.8 and 8/10 computed as 0.8 may differ in the last bit.
 _EPS = 1e-12
 
@@ -80,6 +95,11 @@ def verdict_of(evidence: Evidence, rule: Rule) -> tuple[bool, float | None]:
     return meets_threshold(evidence.score, value, rule), value
 
 
+def _said(score: Score) -> str:
+    """The score inside a sentence: a rubric level quoted, as the threshold's is."""
+    return f"'{score.rubric_level}'" if score.rubric_level is not None else score.describe()
+
+
 def assess(evidence: Evidence, rule: Rule) -> Assessment:
     """The verdict of `verdict_of`, with the reason `explain` shows."""
     eid = evidence.meta.event_id
@@ -105,12 +125,12 @@ def assess(evidence: Evidence, rule: Rule) -> Assessment:
             meets=meets,
             value=None,
             over_time=False,
-            reason=f"score {evidence.score.describe()} cannot be read under this rule's threshold",
+            reason=f"score {_said(evidence.score)} cannot be read under this rule's threshold",
         )
     needed = rule.describe_threshold()
     reason = (
-        f"score {evidence.score.describe()} meets {needed}"
+        f"score {_said(evidence.score)} meets {needed}"
         if meets
-        else f"score {evidence.score.describe()} is below {needed}"
+        else f"score {_said(evidence.score)} is below {needed}"
     )
     return Assessment(eid, meets=meets, value=value, over_time=False, reason=reason)

@@ -205,7 +205,10 @@ def compute_status(
             objective_id,
             "mastered" if mastered else "in_progress",
             "override",
-            assessed[-1][1].value if assessed else None,
+            # The teacher's decision has no score of its own, and the latest
+            # evidence's would read as the score behind it: explain's evidence
+            # lines keep each piece's score.
+            None,
             len(counted),
             active.meta.event_id,
             active.meta.occurred_at if mastered else None,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from domain.records import Override, Reflection
+from domain.rules.assessment import score_text
 from domain.rules.status import Status
 from services.errors import NotFound
 from services.http import LedgerDep, ReadDep, json_response
@@ -19,6 +20,7 @@ from services.projections.mastery import mastery_current
 from services.query.access import MomentDep, VisibleStudent
 from services.query.replay import Replayer
 from services.query.schemas import (
+    BenchmarkBehindOut,
     EvidenceLineOut,
     ExplainOut,
     HistoryOut,
@@ -27,6 +29,7 @@ from services.query.schemas import (
     RuleUsedOut,
     RuleVersionOut,
 )
+from services.query.scores import Levels, display, levels_of, rubric_levels
 
 router = APIRouter(prefix="/v1")
 
@@ -36,13 +39,14 @@ def _summary(items: list[dict[str, Any]]) -> dict[str, int]:
     return {s: counts[s] for s in ("mastered", "in_progress", "not_started")}
 
 
-def _status_item(s: Status) -> dict[str, Any]:
+def _status_item(s: Status, levels: Levels) -> dict[str, Any]:
     """An ObjectiveStatusOut, as the dict its JSON is written from."""
     return {
         "objective_id": s.objective_id,
         "status": s.status,
         "source": s.source,
         "score": s.score,
+        "score_display": display(s.score, levels, s.objective_id, s.rule_version),
         "evidence_count": s.evidence_count,
         "deciding_event_id": s.deciding_event_id,
         "mastered_at": s.mastered_at,
@@ -60,6 +64,7 @@ _CURRENT = select(
     _m.c.deciding_event_id,
     _m.c.mastered_at,
     _m.c.flags,
+    _m.c.rule_version,
 )
 
 
@@ -69,21 +74,26 @@ def get_mastery(student_id: VisibleStudent, ledger: LedgerDep, when: MomentDep, 
     if when.past:
         # A moment in the past: replay the store, cut by both times.
         statuses = Replayer(ledger.store, ledger.catalog).statuses(student_id, as_of, known_at)
-        items = [_status_item(s) for s in statuses]
+        levels = rubric_levels(read.conn, (s.objective_id for s in statuses))
+        items = [_status_item(s, levels) for s in statuses]
     else:
-        rows = read.conn.execute(_CURRENT.where(_m.c.student_id == student_id).order_by(_m.c.objective_id))
+        rows = read.conn.execute(
+            _CURRENT.where(_m.c.student_id == student_id).order_by(_m.c.objective_id)
+        ).all()
+        levels = rubric_levels(read.conn, (r.objective_id for r in rows))
         items = [
             {
                 "objective_id": oid,
                 "status": status,
                 "source": source,
                 "score": score,
+                "score_display": display(score, levels, oid, version),
                 "evidence_count": count,
                 "deciding_event_id": deciding,
                 "mastered_at": datetime.fromisoformat(mastered_at) if mastered_at else None,
                 "flags": flags,
             }
-            for oid, status, source, score, count, deciding, mastered_at, flags in rows
+            for oid, status, source, score, count, deciding, mastered_at, flags, version in rows
         ]
     body = {
         "student_id": student_id,
@@ -113,7 +123,7 @@ def get_explain(
     as_of, known_at = when.as_of, when.known_at
     if ledger.catalog.get(objective_id) is None:
         raise NotFound(f"no objective {objective_id!r}")
-    status, rule, related = Replayer(ledger.store, ledger.catalog).explain(
+    status, rule, related, benchmark = Replayer(ledger.store, ledger.catalog).explain(
         student_id, objective_id, as_of, known_at
     )
     reflections: dict[str, list[dict[str, object]]] = {}
@@ -122,7 +132,7 @@ def get_explain(
             reflections.setdefault(r.on_event, []).append(
                 {
                     "event_id": r.meta.event_id,
-                    "occurred_at": r.meta.occurred_at.isoformat(),
+                    "occurred_at": r.meta.occurred_at,
                     "text": r.text,
                     "error_analysis": list(r.error_analysis),
                 }
@@ -135,6 +145,7 @@ def get_explain(
         status=status.status,
         source=status.source,
         score=status.score,
+        score_display=score_text(status.score, levels_of(rule["rule"]) if rule else None),
         deciding_event_id=status.deciding_event_id,
         mastered_at=status.mastered_at,
         flags=list(status.flags),
@@ -157,7 +168,7 @@ def get_explain(
         overrides=[
             {
                 "event_id": r.meta.event_id,
-                "occurred_at": r.meta.occurred_at.isoformat(),
+                "occurred_at": r.meta.occurred_at,
                 "status": r.status,
                 "reason": r.reason,
                 "recorded_by": r.meta.recorded_by,
@@ -166,6 +177,7 @@ def get_explain(
             if isinstance(r, Override)
         ],
         sentence=status.sentence,
+        benchmark=BenchmarkBehindOut.model_validate(benchmark) if benchmark else None,
     )
 
 

@@ -24,6 +24,7 @@ from services.inputs import IdPath
 from services.projections.catalog import classes, enrolments, objectives, students
 from services.projections.mastery import mastery_current
 from services.query.schemas import StatusName
+from services.query.scores import Levels, display, rubric_levels
 
 router = APIRouter(prefix="/v1", tags=["classes"])
 CLASS_READERS = ("admin", "auditor", "teacher", "leader")
@@ -73,6 +74,7 @@ class GroupMemberOut(BaseModel):
     name: str
     status: StatusName
     score: float | None
+    score_display: str | None = None  # as in ObjectiveStatusOut
     evidence_count: int
 
 
@@ -93,6 +95,7 @@ class Cell(NamedTuple):
     flags: list[str]
     score: float | None
     evidence_count: int
+    rule_version: int | None
 
 
 class ObjectiveRef(NamedTuple):
@@ -155,6 +158,7 @@ _CELLS = select(
     cast(m.c.flags, String),
     m.c.score,
     m.c.evidence_count,
+    m.c.rule_version,
     o.c.course,
 ).select_from(m.outerjoin(o, o.c.objective_id == m.c.objective_id))
 _OBJECTIVES = select(
@@ -182,11 +186,11 @@ def load_class(conn: Connection, who: Principal, class_id: str) -> ClassView:
     for i in range(0, len(ids), _CHUNK):
         # all(): fetching row by row, as iterating does, took twice as long.
         rows = conn.execute(_CELLS.where(m.c.student_id.in_(ids[i : i + _CHUNK]))).all()
-        for sid, oid, status, flags, score, count, course in rows:
+        for sid, oid, status, flags, score, count, version, course in rows:
             known = decoded.get(flags)
             if known is None:
                 known = decoded[flags] = orjson.loads(flags)
-            cells[(sid, oid)] = Cell(status, known, score, count)
+            cells[(sid, oid)] = Cell(status, known, score, count, version)
             if course is not None:
                 courses.add(course)
     objs: list[ObjectiveRef] = []
@@ -250,13 +254,14 @@ def next_objectives(class_id: IdPath, read: ReadDep) -> Response:
     return json_response({"class_id": class_id, "students": out}, read.position)
 
 
-def _member(view: ClassView, sid: str, cell: Cell) -> dict[str, Any]:
+def _member(view: ClassView, sid: str, oid: str, cell: Cell, levels: Levels) -> dict[str, Any]:
     """A GroupMemberOut."""
     return {
         "student_id": sid,
         "name": view.students[sid],
         "status": cell.status,
         "score": cell.score,
+        "score_display": display(cell.score, levels, oid, cell.rule_version),
         "evidence_count": cell.evidence_count,
     }
 
@@ -267,6 +272,7 @@ def groups(class_id: IdPath, read: ReadDep) -> Response:
     evidence who have not mastered it, and the class-mates who have mastered it
     as peer tutors (not those whose latest benchmark contradicts that mastery)."""
     view = load_class(read.conn, read.who, class_id)
+    levels = rubric_levels(read.conn, (ob.objective_id for ob in view.objectives))
     out = []
     for ob in view.objectives:
         reteach, tutors = [], []
@@ -275,9 +281,9 @@ def groups(class_id: IdPath, read: ReadDep) -> Response:
             if cell is None:
                 continue
             if cell.status != "mastered" and cell.evidence_count > 0:
-                reteach.append(_member(view, sid, cell))
+                reteach.append(_member(view, sid, ob.objective_id, cell, levels))
             elif cell.status == "mastered" and "benchmark_disagrees" not in cell.flags:
-                tutors.append(_member(view, sid, cell))
+                tutors.append(_member(view, sid, ob.objective_id, cell, levels))
         if reteach:
             out.append(
                 {

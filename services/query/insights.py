@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from domain.growth import trajectory
 from domain.records import Goal
@@ -16,7 +16,7 @@ from infra.tokens import Principal
 from services.errors import InvalidInput, NotFound
 from services.http import LedgerDep, ReadDep, json_response, require_role, scoped_students
 from services.inputs import Id, IdPath
-from services.projections.catalog import classes, enrolments, schools, students
+from services.projections.catalog import classes, enrolments, objectives, schools, students
 from services.projections.contradictions import contradictions
 from services.projections.mastery import mastery_current
 from services.projections.records import learning_records, record_of_row
@@ -98,7 +98,8 @@ def get_trajectory(
     voided = voided_ids(loose)
     goals = [r for r in loose if isinstance(r, Goal) and r.meta.event_id not in voided]
     goal = max(goals, key=lambda g: g.meta.order, default=None)  # the latest set decides
-    t = trajectory(mastered, min(started, default=None), goal, datetime.now(UTC).date())
+    today = datetime.now(UTC).date()
+    t = trajectory(mastered, min(started, default=None), goal, today, _reachable(conn, student_id))
     body = {
         "student_id": student_id,
         "interval": interval,
@@ -114,6 +115,22 @@ def get_trajectory(
         else None,
     }
     return json_response(body, read.position)
+
+
+def _reachable(conn: Connection, student_id: str) -> int:
+    """How many objectives the student could master: those of the courses it
+    has any status in (docs/read-models.md), or the whole catalog before any."""
+    o = objectives
+    courses = (
+        select(o.c.course)
+        .join(mastery_current, mastery_current.c.objective_id == o.c.objective_id)
+        .where(mastery_current.c.student_id == student_id)
+        .distinct()
+    )
+    mine = conn.execute(select(func.count()).select_from(o).where(o.c.course.in_(courses))).scalar_one()
+    if mine:
+        return int(mine)
+    return int(conn.execute(select(func.count()).select_from(o)).scalar_one())
 
 
 @router.get(
@@ -170,7 +187,7 @@ def get_contradictions(
                 "kind": kind,
                 "mastery_status": status,
                 "benchmark_id": bid,
-                "benchmark_percent": percent,
+                "benchmark_percent": round(percent, 1),  # as people read it; stored unrounded
                 "detected_at": datetime.fromisoformat(detected),
             }
             if include_resolved:

@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 
 from domain.ids import learner_stream
 from domain.learner import Learner
-from domain.records import Benchmark, LearningRecord, Void, sole_objective
-from domain.rules.benchmark import with_benchmarks
+from domain.records import Benchmark, LearningRecord, Void, percent_text, sole_objective
+from domain.rules.benchmark import Contradiction, contradiction, flagged, with_benchmarks
 from domain.rules.status import RuleVersion, Status, compute_status, visible, voided_ids
 from domain.rules.timeline import StatusTimeline
 from infra.eventstore import LedgerStore
@@ -142,13 +142,16 @@ class Replayer:
 
     def explain(
         self, student_id: str, objective_id: str, as_of: datetime | None, known_at: datetime | None
-    ) -> tuple[Status, dict[str, Any] | None, list[LearningRecord]]:
+    ) -> tuple[Status, dict[str, Any] | None, list[LearningRecord], dict[str, Any] | None]:
+        """The status with the rule used, the records on the objective, and the
+        benchmark behind a `benchmark_disagrees` flag (None without one)."""
         stream = load_stream(self.store, student_id)
         recs = visible([r.record for r in stream], as_of, known_at)
         view = self.catalog.get(objective_id)
         versions = view.versions_known_at(known_at) if view else ()
         status = compute_status(objective_id, versions, recs, as_of or datetime.now(UTC), with_lines=True)
-        status = with_benchmarks(status, versions, recs)
+        found = contradiction(status, versions, recs)
+        status = flagged(status, found)
         rule = None
         if status.rule_version is not None:
             rv = next(v for v in versions if v.version == status.rule_version)
@@ -161,7 +164,7 @@ class Replayer:
         related = [
             r.record for r in stream if r.objective_id == objective_id and r.record.meta.event_id in ids
         ]
-        return status, rule, related
+        return status, rule, related, _benchmark_behind(found, recs)
 
     def history(
         self, student_id: str, as_of: datetime | None, known_at: datetime | None
@@ -172,3 +175,31 @@ class Replayer:
         views = self.catalog.get_many({r.objective_id for r in stream if r.objective_id})
         versions_of = {oid: view.versions_known_at(known_at) for oid, view in views.items()}
         return audit_trail(stream, versions_of, as_of, known_at)
+
+
+def _benchmark_behind(
+    found: Contradiction | None, records: Sequence[LearningRecord]
+) -> dict[str, Any] | None:
+    """The benchmark a standing contradiction comes from, as explain shows it:
+    which test, when, and what the student scored on this objective's items."""
+    if found is None:
+        return None
+    taken = found.benchmark
+    name = next(
+        (r.name for r in records if isinstance(r, Benchmark) and r.meta.event_id == taken.event_id), ""
+    )
+    percent = round(taken.percent, 1)
+    side = "below the threshold" if found.kind == "benchmark_below_mastery" else "meets the threshold"
+    return {
+        "kind": found.kind,
+        "event_id": taken.event_id,
+        "benchmark_id": taken.benchmark_id,
+        "name": name,
+        "occurred_at": taken.occurred_at,
+        "correct": taken.correct,
+        "total": taken.total,
+        "percent": percent,
+        "sentence": f"The benchmark {name or taken.benchmark_id} of {taken.occurred_at.date().isoformat()} "
+        f"scored {taken.correct}/{taken.total} ({percent_text(percent)} %) on this objective's items, "
+        f"{side}, while the status is {found.mastery_status.replace('_', ' ')}.",
+    }

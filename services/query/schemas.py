@@ -15,6 +15,8 @@ class ObjectiveStatusOut(BaseModel):
     status: StatusName
     source: Literal["evidence", "override"] | None
     score: float | None
+    # The score as a teacher reads it: a rubric level by name, else a percent to one decimal.
+    score_display: str | None = None
     evidence_count: int
     deciding_event_id: str | None
     mastered_at: datetime | None
@@ -74,6 +76,20 @@ class RuleUsedOut(BaseModel):
     rule: dict[str, Any]
 
 
+class BenchmarkBehindOut(BaseModel):
+    """The benchmark behind a `benchmark_disagrees` flag: its items on the objective."""
+
+    kind: Literal["benchmark_below_mastery", "benchmark_above_status"]
+    event_id: str
+    benchmark_id: str
+    name: str
+    occurred_at: datetime
+    correct: int
+    total: int
+    percent: float  # correct/total on the objective's items, to one decimal
+    sentence: str
+
+
 class ExplainOut(BaseModel):
     student_id: str
     objective_id: str
@@ -82,6 +98,7 @@ class ExplainOut(BaseModel):
     status: StatusName
     source: Literal["evidence", "override"] | None
     score: float | None
+    score_display: str | None = None  # as in ObjectiveStatusOut
     deciding_event_id: str | None
     mastered_at: datetime | None
     flags: list[str]
@@ -89,6 +106,8 @@ class ExplainOut(BaseModel):
     evidence: list[EvidenceLineOut]
     overrides: list[dict[str, Any]]
     sentence: str
+    # Set while `benchmark_disagrees` stands; null otherwise.
+    benchmark: BenchmarkBehindOut | None = None
 
 
 class RuleVersionOut(BaseModel):

@@ -241,7 +241,7 @@ def test_a_second_rebuild_beside_a_running_one_is_refused_and_harms_nothing(clie
 
 
 def test_the_cli_refuses_a_rebuild_while_one_runs_in_one_line(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    ledger: Ledger, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MASTERY_DATA_DIR", str(settings.data_dir))
     if settings.database_url:
@@ -249,7 +249,9 @@ def test_the_cli_refuses_a_rebuild_while_one_runs_in_one_line(
     with exclusive(settings, "rebuild"):  # as a rebuild in another process holds it
         refused = CliRunner().invoke(cli.app, ["rebuild"])
     assert refused.exit_code == 2
-    assert refused.output.startswith("mastery: another rebuild is running on ")
-    assert refused.output.count("\n") == 1, refused.output
+    # The line naming the store it opened, then the refusal, one line.
+    store, refusal = refused.stderr.splitlines()
+    assert store.startswith("mastery: store: ")
+    assert refusal.startswith("mastery: another rebuild is running on "), refused.output
     done = CliRunner().invoke(cli.app, ["rebuild"])
     assert done.exit_code == 0, done.output

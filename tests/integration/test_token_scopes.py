@@ -87,7 +87,9 @@ def test_scopes_a_role_cannot_use_are_refused(cli_env: Ledger) -> None:
     for role, scopes, message in REFUSED:
         code, out, err = _create(role, scopes)
         assert (code, out) == (2, ""), (role, scopes, out)
-        assert err.startswith(f"mastery: {message}") and err.count("\n") == 1, (role, scopes, err)
+        # After the line naming the store it opened, the refusal in one line.
+        store, refusal = err.splitlines()
+        assert store.startswith("mastery: store: ") and refusal.startswith(f"mastery: {message}"), err
     assert _tokens(cli_env) == 0
 
 
@@ -124,7 +126,9 @@ def test_list_shows_tokens_without_their_secrets_and_revoke_takes_id_or_token(
     assert _read(client, by_id) == 200  # its last use is recorded on first use
     cli_env.tokens.flush()
     code, out, err = _cli("token", "list")
-    assert (code, err) == (0, "")
+    assert code == 0
+    assert err.startswith("mastery: store: ")  # which store it read, and nothing else
+    assert len(err.splitlines()) == 1
     for token in (by_id, by_secret):
         assert token not in out and hashlib.sha256(token.encode()).hexdigest() not in out
     rows = {row["role"]: row for row in _table(out)}
@@ -150,7 +154,9 @@ def test_list_shows_tokens_without_their_secrets_and_revoke_takes_id_or_token(
     assert _read(client, by_id) == _read(client, by_secret) == 401
     for again in (leader.token_id, by_secret, "no-such-token"):
         code, out, err = _cli("token", "revoke", again)
-        assert (code, out, err) == (2, "", "mastery: no such token, or it is already revoked\n")
+        # The store it opened, then the refusal.
+        assert (code, out) == (2, "")
+        assert err.splitlines()[-1] == "mastery: no such token, or it is already revoked"
     assert all(row["revoked"] != "-" for row in _table(_cli("token", "list")[1]))
 
 

@@ -180,6 +180,18 @@ def test_trajectory_counts_cumulatively_and_projects_the_goal() -> None:
     assert easy.goal is not None and easy.goal.on_track is True
 
 
+def test_a_projection_never_exceeds_the_objectives_the_student_can_master() -> None:
+    today = date(2026, 10, 12)
+    start = datetime(2026, 9, 14, 9, tzinfo=UTC)
+    mastered = [start + timedelta(days=d) for d in (1, 2, 8, 22)]
+    goal = Goal(_meta("g", 1), target_mastered=6, due=date(2026, 11, 9))
+    # 4 + 1 a week for 4 weeks is 8; the student's courses hold 5 objectives.
+    t = trajectory(mastered, start, goal, today, reachable=5)
+    assert t.goal is not None and t.goal.projected_at_due == 5.0 and t.goal.on_track is False
+    roomy = trajectory(mastered, start, goal, today, reachable=50)
+    assert roomy.goal is not None and roomy.goal.projected_at_due == 8.0
+
+
 def test_trajectory_past_due_reports_what_was_mastered_by_then_and_empty_has_no_points() -> None:
     start = datetime(2026, 9, 14, 9, tzinfo=UTC)
     mastered = [start, start + timedelta(days=20)]

@@ -22,7 +22,8 @@ def test_mastered_override_decides_over_failing_evidence() -> None:
     assert (s.status, s.source, s.deciding_event_id) == ("mastered", "override", o.meta.event_id)
     assert s.mastered_at == day(2)
     assert s.evidence_count == 1
-    assert s.score == 0.5  # the latest evidence's score, for information
+    # The override decides without a score: the evidence's 0.5 is not shown as its own.
+    assert s.score is None
     assert s.sentence == "A teacher override (mastered, 2026-09-02) decides: showed it in conference"
     assert s.flags == ()  # the miss came before the override: no contradiction
 
