@@ -99,3 +99,15 @@ def test_only_the_pages_own_assets_and_no_cdn_pages(client: TestClient) -> None:
     gone = ("/docs/assets/redoc.standalone.js", "/docs/assets/../core.py", "/redoc", "/docs/oauth2-redirect")
     for url in gone:
         assert client.get(url).status_code == 404, url
+
+
+def test_assets_are_revalidated_and_not_sent_again_unchanged(client: TestClient) -> None:
+    url = "/docs/assets/swagger-ui-bundle.js"
+    first = client.get(url)
+    assert first.headers["cache-control"] == "no-cache"
+    again = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+    listed = client.get(url, headers={"If-None-Match": f'"other", W/{first.headers["etag"]}'})
+    assert listed.status_code == 304
+    assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
