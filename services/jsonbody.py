@@ -44,7 +44,13 @@ def nests_deeper_than(body: bytes, limit: int) -> bool:
     `bytes.replace`, in C). What is left (a deep body, or an invalid one)
     is measured exactly, bracket by bracket. Past an invalid point the
     strings may be misread; the parser stops there anyway."""
-    brackets = _STRING.sub(b"", body).translate(_SQUARE, _NOT_BRACKETS)
+    outside = _STRING.sub(b"", body)
+    # A quote left over opens a string that never closes (a body cut short):
+    # all that follows it is inside that string, brackets included.
+    unclosed = outside.find(b'"')
+    if unclosed >= 0:
+        outside = outside[:unclosed]
+    brackets = outside.translate(_SQUARE, _NOT_BRACKETS)
     rest = brackets
     for _ in range(limit):
         if not rest:
