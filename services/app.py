@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from infra.settings import Settings, load_settings
 from services.allowed_methods import install_method_not_allowed
+from services.apidocs import install_api_docs
 from services.bootstrap import Ledger, build_ledger
 from services.export.api import router as export_router
 from services.http import Adapters, document_request_bodies, install_error_handlers
@@ -62,6 +63,9 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's pages load their scripts from a CDN: ours serves them itself.
+        docs_url=None,
+        redoc_url=None,
         # On every route, included ones too, before the routes' own: unknown query
         # parameters refused, then a read that may wait has its parameters checked.
         dependencies=[Depends(check_parameters_first)],
@@ -71,6 +75,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
     app.add_middleware(BodyLimits)
     app.add_middleware(RequestContext)  # added last: the outermost of ours
     install_ops(app, role)
+    install_api_docs(app)
     if role in ("all", "ingest"):
         app.include_router(ingest_router)
         app.state.schema_follow_up = {"/v1/events": events_follow_up}
