@@ -13,7 +13,7 @@ from services.allowed_methods import install_method_not_allowed
 from services.apidocs import install_api_docs
 from services.bootstrap import Ledger, build_ledger
 from services.export.api import router as export_router
-from services.http import document_request_bodies, install_error_handlers
+from services.http import Adapters, document_request_bodies, install_error_handlers
 from services.ingest.api import events_follow_up
 from services.ingest.api import router as ingest_router
 from services.ingest.schemas import EventBatchIn
@@ -38,7 +38,8 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built = ledger or build_ledger(settings)
-        app.state.ledger = built
+        held: Adapters = built  # what services/http.py reads of it, checked by mypy
+        app.state.ledger = held
         if role in ("all", "projections"):
             built.start_projections()
         waiting = app.state.waiting = PositionWatcher(built.runner.position, settings.max_waiting_reads)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -35,6 +35,15 @@ class Ledger:
     reader: Engine  # what requests read through (services/http.py ReadDep)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+
+    @property
+    def builder(self) -> Callable[[Settings], Ledger]:
+        """How another process wires its own (a rebuild's workers)."""
+        return build_ledger
+
+    @property
+    def projection_names(self) -> list[str]:
+        return [p.name for p in self.runner.projections]
 
     def start_projections(self) -> None:
         self._stop.clear()

@@ -239,7 +239,7 @@ def replay(
     t_as_of = _parse_time(as_of, "--as-of")
     t_known = _parse_time(known_at, "--known-at")
     ledger = existing_ledger(data_dir)
-    from services.query.replay import Replayer, student_exists
+    from services.replay import Replayer, student_exists
 
     try:
         if not student_exists(ledger.store, student_id):
@@ -281,7 +281,7 @@ def export_cmd(
         _die(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     ledger = existing_ledger(data_dir)
     try:
-        export = plan_export(ledger, kind, fmt, pseudonymise)
+        export = plan_export(ledger.store, ledger.catalog, ledger.engine, kind, fmt, pseudonymise)
         target = open(out_file, "wb") if out_file else sys.stdout.buffer  # noqa: SIM115
         try:
             for chunk in export.chunks:

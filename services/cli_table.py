@@ -19,7 +19,7 @@ def rfc3339(t: datetime) -> str:
 
 
 def history_table(rows: Sequence[dict[str, Any]]) -> str:
-    """The audit trail's rows (services.query.replay.audit_trail), one line each."""
+    """The audit trail's rows (services.replay.audit_trail), one line each."""
     cells = [
         (
             rfc3339(r["occurred_at"]),

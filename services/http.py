@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import orjson
 from fastapi import Depends, FastAPI, Query, Request, Response
@@ -13,19 +13,20 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Executable, select, union
+from sqlalchemy import Engine, Executable, select, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.records import RECORD_TYPES
+from infra.eventstore import LedgerStore
+from infra.readmodels import classes, enrolments, students
 from infra.readstore import reached_position
-from infra.tokens import Principal
+from infra.tokens import Principal, TokenStore
 from services import requestid
-from services.bootstrap import Ledger
+from services.catalog import Catalog
 from services.errors import Forbidden, NotReady, ProblemError, error
 from services.inputs import JSON_TOO_DEEP, Position
-from services.projections.catalog import classes, enrolments, students
 from services.waiting import PositionWatcher, TooManyWaiting
 
 PROBLEM = "application/problem+json"
@@ -66,7 +67,8 @@ def _msg(err: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
-SchemaFollowUp = Callable[[Ledger, Any], list[dict[str, Any]]]
+# Given the request (for the app's adapters) and the body that failed validation.
+SchemaFollowUp = Callable[[Request, Any], list[dict[str, Any]]]
 
 
 def _by_event(err: dict[str, Any]) -> tuple[int, int]:
@@ -101,7 +103,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # 422 lists every invalid event rather than one kind at a time.
         more: SchemaFollowUp | None = getattr(req.app.state, "schema_follow_up", {}).get(req.url.path)
         if more is not None and req.method == "POST":
-            errors += await run_in_threadpool(more, req.app.state.ledger, exc.body)
+            errors += await run_in_threadpool(more, req, exc.body)
             errors.sort(key=_by_event)
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
         return problem(422, "Unprocessable Content", detail or "invalid request", errors=errors)
@@ -144,30 +146,69 @@ def _title(status: int) -> str:
         return "Error"
 
 
-async def get_ledger(request: Request) -> Ledger:
-    # async: a dependency this cheap is not worth a trip to the thread pool.
-    ledger: Ledger = request.app.state.ledger
-    return ledger
+class Adapters(Protocol):
+    """What the shared plumbing and the routes take from the process's
+    composition root (services.bootstrap.Ledger, in `app.state.ledger`).
+    Neither may import it: it imports every service, and no service may
+    import another (pyproject.toml's independence contract). services/app.py
+    holds the Ledger to this protocol."""
+
+    store: LedgerStore
+    catalog: Catalog
+    tokens: TokenStore
+    engine: Engine  # the read models, read and written
+    reader: Engine  # what requests read through (ReadDep)
+
+    @property
+    def projection_names(self) -> list[str]: ...
 
 
-LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+def adapters(request: Request) -> Adapters:
+    found: Adapters = request.app.state.ledger
+    return found
 
 
-def authenticate(request: Request, ledger: Ledger, conn: Connection | None = None) -> Principal:
+# The narrow dependencies routes take: each the one adapter it uses. async: a
+# dependency this cheap is not worth a trip to the thread pool.
+
+
+async def _event_store(request: Request) -> LedgerStore:
+    return adapters(request).store
+
+
+async def _catalog(request: Request) -> Catalog:
+    return adapters(request).catalog
+
+
+async def _tokens(request: Request) -> TokenStore:
+    return adapters(request).tokens
+
+
+async def _read_models(request: Request) -> Engine:
+    return adapters(request).engine
+
+
+EventStoreDep = Annotated[LedgerStore, Depends(_event_store)]
+CatalogDep = Annotated[Catalog, Depends(_catalog)]
+TokensDep = Annotated[TokenStore, Depends(_tokens)]
+ReadModelsDep = Annotated[Engine, Depends(_read_models)]
+
+
+def authenticate(request: Request, tokens: TokenStore, conn: Connection | None = None) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise StarletteHTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
-    principal = ledger.tokens.authenticate(token.strip(), conn)
+    principal = tokens.authenticate(token.strip(), conn)
     if principal is None:
         raise StarletteHTTPException(401, "unknown, revoked or expired token", {"WWW-Authenticate": "Bearer"})
     request.state.principal = principal
     return principal
 
 
-def get_principal(request: Request, ledger: LedgerDep) -> Principal:
+def get_principal(request: Request, tokens: TokensDep) -> Principal:
     """The caller of a write (reads get theirs from `ReadDep`)."""
-    return authenticate(request, ledger)
+    return authenticate(request, tokens)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -189,9 +230,10 @@ def role_in(*roles: str) -> Callable[[Principal], Principal]:
     return admit
 
 
-def scoped_students(ledger: Ledger, principal: Principal, conn: Connection | None = None) -> set[str] | None:
-    """The students a principal may see; None means all of them. `conn`: the
-    request's read connection, if it has one.
+def scoped_students(read_models: Engine | Connection, principal: Principal) -> set[str] | None:
+    """The students a principal may see; None means all of them.
+    `read_models`: the request's read connection, if it has one, else the
+    engine to take one from when the answer needs a query.
 
     A teacher sees the students enrolled in its classes; a leader those of its
     schools: registered at one, or enrolled in a class of one (a principal
@@ -211,10 +253,10 @@ def scoped_students(ledger: Ledger, principal: Principal, conn: Connection | Non
             .where(classes.c.school_id.in_(schools)),
         )
     if query is not None:
-        if conn is not None:
-            ids |= set(conn.execute(query).scalars())
+        if isinstance(read_models, Connection):
+            ids |= set(read_models.execute(query).scalars())
         else:
-            with ledger.engine.connect() as own:
+            with read_models.connect() as own:
                 ids |= set(own.execute(query).scalars())
     if principal.role in ("student", "guardian", "teacher", "leader"):
         return ids
@@ -245,7 +287,7 @@ class _Behind:
 
 
 def _begin_read(
-    request: Request, ledger: Ledger, min_position: int | None, who: Principal | None = None
+    request: Request, ledger: Adapters, min_position: int | None, who: Principal | None = None
 ) -> ReadSession | _Behind:
     try:
         return _try_read(request, ledger, min_position, who)
@@ -259,7 +301,7 @@ def _begin_read(
 
 
 def _try_read(
-    request: Request, ledger: Ledger, min_position: int | None, who: Principal | None
+    request: Request, ledger: Adapters, min_position: int | None, who: Principal | None
 ) -> ReadSession | _Behind:
     # One connection, in autocommit and without a pre-ping (ledger.reader):
     # a checkout with a ping costs a round trip, a transaction two more
@@ -271,10 +313,10 @@ def _try_read(
     try:
         conn.execution_options(isolation_level="AUTOCOMMIT")
         if who is None:
-            who = authenticate(request, ledger, conn)
+            who = authenticate(request, ledger.tokens, conn)
         # Read before the endpoint's own queries, it is a floor: what they
         # read reflects at least this position.
-        position = reached_position(conn, [p.name for p in ledger.runner.projections])
+        position = reached_position(conn, ledger.projection_names)
         if min_position is not None and position < min_position:
             conn.close()  # the wait holds no connection (see open_read)
             return _Behind(who, position)
@@ -285,7 +327,7 @@ def _try_read(
 
 
 async def _read_when_reached(
-    request: Request, ledger: Ledger, behind: _Behind, min_position: int
+    request: Request, ledger: Adapters, behind: _Behind, min_position: int
 ) -> ReadSession:
     """Wait on the event loop, holding neither a thread nor a connection, until
     the read models reach `min_position`, then open the read."""
@@ -312,13 +354,14 @@ async def _read_when_reached(
 
 
 async def open_read(
-    request: Request, ledger: LedgerDep, response: Response, min_position: MinPosition = None
+    request: Request, response: Response, min_position: MinPosition = None
 ) -> AsyncIterator[ReadSession]:
     """Authenticates and reads the position in one trip to the thread pool:
     FastAPI runs every sync dependency in a trip of its own, and each costs as
     much as a query. A read whose `min_position` the read models have not
     reached gives its connection back and waits for it (up to 5 s, else 503)
     on the event loop (services/waiting.py), then takes a second trip."""
+    ledger = adapters(request)
     read = await run_in_threadpool(_begin_read, request, ledger, min_position)
     if isinstance(read, _Behind):
         assert min_position is not None

@@ -11,30 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, generate_latest
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from infra.readstore import tracked_position
 from services.bootstrap import Ledger
+from services.instruments import EVENTS_INGESTED, REQUEST_SECONDS
 
 log = logging.getLogger(__name__)
-
-REQUEST_SECONDS = Histogram(
-    "mastery_http_request_duration_seconds",
-    "Time from a request's arrival to the end of its response, by route template and status",
-    ["method", "route", "status"],
-    # Reads answer in milliseconds; the tail is what matters.
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-    registry=None,
-)
-EVENTS_INGESTED = Counter(
-    "mastery_events_ingested",
-    "Learning events posted to this process, by outcome (stored, or duplicate of one stored before)",
-    ["outcome"],
-    registry=None,
-)
 
 # A sampler reads something from the ledger at scrape time and yields metric families.
 Sampler = Callable[[Ledger], Iterable[Metric]]

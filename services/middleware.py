@@ -27,8 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services import requestid
 from services.http import problem, too_deep
 from services.inputs import MAX_JSON_DEPTH
+from services.instruments import REQUEST_SECONDS
 from services.jsonbody import is_json, nests_deeper_than
-from services.metrics import REQUEST_SECONDS
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from fastapi.dependencies.utils import request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from services.http import authenticate
+from services.http import adapters, authenticate
 
 
 def declared_query_params(dependant: Dependant) -> set[str]:
@@ -85,5 +85,5 @@ async def check_parameters_first(request: Request) -> None:
         errors = invalid_parameters(route.dependant, request)
     if errors:
         if request.url.path.startswith("/v1/"):
-            await run_in_threadpool(authenticate, request, request.app.state.ledger)
+            await run_in_threadpool(authenticate, request, adapters(request).tokens)
         raise RequestValidationError(errors)

@@ -117,7 +117,7 @@ def _check_named(engine: Engine, scopes: list[str]) -> None:
     give a token that reads nothing, found out only when someone cannot read)."""
     from sqlalchemy import select
 
-    from services.projections.catalog import classes, schools, students
+    from infra.readmodels import classes, schools, students
 
     tables = {"class": classes.c.class_id, "student": students.c.student_id, "school": schools.c.school_id}
     with engine.connect() as conn:

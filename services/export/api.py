@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from services.errors import NotReady
 from services.export.export import ExportKind, plan_export
 from services.export.formats import MEDIA_TYPES, Format
-from services.http import LedgerDep, MinPosition, PrincipalDep, require_role
+from services.http import CatalogDep, EventStoreDep, MinPosition, PrincipalDep, ReadModelsDep, require_role
 
 router = APIRouter(prefix="/v1")
 EXPORTERS = ("admin", "auditor", "analyst")
@@ -25,7 +25,9 @@ EXPORTERS = ("admin", "auditor", "analyst")
     },
 )
 def get_export(
-    ledger: LedgerDep,
+    store: EventStoreDep,
+    catalog: CatalogDep,
+    read_models: ReadModelsDep,
     who: PrincipalDep,
     kind: Annotated[ExportKind, Query(description="events: every learning event; mastery: status changes")],
     fmt: Annotated[Format, Query(alias="format")] = "ndjson",
@@ -35,7 +37,8 @@ def get_export(
     min_position: MinPosition = None,
 ) -> StreamingResponse:
     require_role(who, *EXPORTERS)
-    export = plan_export(ledger, kind, fmt, pseudonymise or who.role == "analyst")
+    analyst = who.role == "analyst"
+    export = plan_export(store, catalog, read_models, kind, fmt, pseudonymise or analyst)
     # The export reads the log itself, cut at its head: every position a write
     # has answered is in it at once. One beyond the head is not there yet.
     if min_position is not None and min_position > export.position:

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from services.bootstrap import Ledger
+from sqlalchemy import Engine
+
+from infra.eventstore import LedgerStore
+from services.catalog import Catalog
 from services.export.formats import MEDIA_TYPES, Format, encode
 from services.export.pseudonyms import Pseudonymiser, pseudonym_secret
 from services.export.sources import (
@@ -43,14 +46,22 @@ class Export:
         return f"mastery-{self.kind}-{self.started_at:%Y%m%dT%H%M%SZ}.{self.fmt}"
 
 
-def plan_export(ledger: Ledger, kind: ExportKind, fmt: Format, pseudonymise: bool) -> Export:
-    """Fix the cut now; the rows are read lazily as `chunks` is iterated."""
+def plan_export(
+    store: LedgerStore,
+    catalog: Catalog,
+    read_models: Engine,
+    kind: ExportKind,
+    fmt: Format,
+    pseudonymise: bool,
+) -> Export:
+    """Fix the cut now; the rows are read lazily as `chunks` is iterated.
+    `read_models` holds the pseudonym secret."""
     started = datetime.now(UTC)
-    position = ledger.store.head_position()
-    redaction = Redaction(Pseudonymiser(pseudonym_secret(ledger.engine))) if pseudonymise else None
+    position = store.head_position()
+    redaction = Redaction(Pseudonymiser(pseudonym_secret(read_models))) if pseudonymise else None
     if kind == "events":
-        chunks = encode(fmt, EVENT_COLUMNS, event_batches(ledger.store, position, redaction))
+        chunks = encode(fmt, EVENT_COLUMNS, event_batches(store, position, redaction))
     else:
-        batches = mastery_batches(ledger.store, ledger.catalog, position, started, redaction)
+        batches = mastery_batches(store, catalog, position, started, redaction)
         chunks = encode(fmt, MASTERY_COLUMNS, batches)
     return Export(kind, fmt, position, started, pseudonymise, chunks)

@@ -29,7 +29,7 @@ from eventsourcing.utils import get_topic
 from domain.learner import LEARNING_EVENT_CLASSES, Learner
 from infra.eventstore import LedgerStore
 from services.catalog import Catalog
-from services.query.replay import Replayer
+from services.replay import Replayer
 
 Kind = Literal["int", "str", "ts", "bool"]
 Row = dict[str, Any]

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Engine
 
 from infra.tokens import Principal
 from services import requestid
-from services.bootstrap import Ledger
 from services.errors import Forbidden, InvalidInput, error
-from services.http import LedgerDep, role_in, scoped_students
+from services.http import ReadModelsDep, role_in, scoped_students
+from services.ingest.roster import RosterWriter
 from services.ingest.schemas import (
     MAX_BATCH,
     ClassIn,
@@ -29,13 +30,34 @@ from services.ingest.schemas import (
     StudentIn,
     WriteOut,
 )
+from services.ingest.writer import EventWriter
 from services.inputs import JSON_TOO_DEEP, MAX_JSON_DEPTH, IdPath, nested_deeper_than
+from services.instruments import EVENTS_INGESTED
 from services.jsonbody import is_json
-from services.metrics import EVENTS_INGESTED
 
 router = APIRouter(prefix="/v1")
 CatalogWriter = Annotated[Principal, Depends(role_in("admin", "ingest"))]
 EventPoster = Annotated[Principal, Depends(role_in("admin", "ingest", "teacher", "student"))]
+
+
+# The app's adapters (services/http.py `adapters`) hold this service's writers
+# too; the routes take the one they use.
+def event_writer(request: Request) -> EventWriter:
+    writer: EventWriter = request.app.state.ledger.writer
+    return writer
+
+
+async def _writer(request: Request) -> EventWriter:
+    return event_writer(request)
+
+
+async def _roster(request: Request) -> RosterWriter:
+    roster: RosterWriter = request.app.state.ledger.roster
+    return roster
+
+
+WriterDep = Annotated[EventWriter, Depends(_writer)]
+RosterDep = Annotated[RosterWriter, Depends(_roster)]
 _EVENT = TypeAdapter(EventIn)
 _BATCH = TypeAdapter(EventBatchIn)
 # The body is read and validated in the endpoint (see parse_batch), so FastAPI
@@ -57,53 +79,60 @@ def _status(resp: Response, out: WriteOut) -> WriteOut:
 
 @router.put("/objectives/{objective_id}", response_model=WriteOut, tags=["catalog"])
 def put_objective(
-    objective_id: IdPath, body: ObjectiveIn, ledger: LedgerDep, who: CatalogWriter, resp: Response
+    objective_id: IdPath, body: ObjectiveIn, roster: RosterDep, who: CatalogWriter, resp: Response
 ) -> WriteOut:
     del who  # admitted by its role
-    return _status(resp, ledger.roster.put_objective(objective_id, body))
+    return _status(resp, roster.put_objective(objective_id, body))
 
 
 @router.put("/schools/{school_id}", response_model=WriteOut, tags=["roster"])
 def put_school(
-    school_id: IdPath, body: SchoolIn, ledger: LedgerDep, who: CatalogWriter, resp: Response
+    school_id: IdPath, body: SchoolIn, roster: RosterDep, who: CatalogWriter, resp: Response
 ) -> WriteOut:
     del who  # admitted by its role
-    return _status(resp, ledger.roster.put_school(school_id, body))
+    return _status(resp, roster.put_school(school_id, body))
 
 
 @router.put("/students/{student_id}", response_model=WriteOut, tags=["roster"])
 def put_student(
-    student_id: IdPath, body: StudentIn, ledger: LedgerDep, who: CatalogWriter, resp: Response
+    student_id: IdPath, body: StudentIn, roster: RosterDep, who: CatalogWriter, resp: Response
 ) -> WriteOut:
     del who  # admitted by its role
-    return _status(resp, ledger.roster.put_student(student_id, body))
+    return _status(resp, roster.put_student(student_id, body))
 
 
 @router.put("/classes/{class_id}", response_model=WriteOut, tags=["roster"])
 def put_class(
-    class_id: IdPath, body: ClassIn, ledger: LedgerDep, who: CatalogWriter, resp: Response
+    class_id: IdPath, body: ClassIn, roster: RosterDep, who: CatalogWriter, resp: Response
 ) -> WriteOut:
     del who  # admitted by its role
-    return _status(resp, ledger.roster.put_class(class_id, body))
+    return _status(resp, roster.put_class(class_id, body))
 
 
 @router.post("/events", response_model=EventBatchOut, tags=["events"], openapi_extra=_EVENTS_BODY)
-async def post_events(request: Request, ledger: LedgerDep, who: EventPoster) -> Response:
+async def post_events(
+    request: Request, writer: WriterDep, read_models: ReadModelsDep, who: EventPoster
+) -> Response:
     # The role was checked (a dependency) before the body is read, as for every write.
     body = await request.body()
     content_type = request.headers.get("content-type")
     # The events keep the request's id (X-Request-ID, in the log too) in their metadata.
     request_id = requestid.current() or uuid.uuid4().hex
-    return await run_in_threadpool(_post_events, ledger, who, body, content_type, request_id)
+    return await run_in_threadpool(_post_events, writer, read_models, who, body, content_type, request_id)
 
 
 def _post_events(
-    ledger: Ledger, who: Principal, body: bytes, content_type: str | None, request_id: str
+    writer: EventWriter,
+    read_models: Engine,
+    who: Principal,
+    body: bytes,
+    content_type: str | None,
+    request_id: str,
 ) -> Response:
     batch = parse_batch(body, content_type)
     if who.role in ("teacher", "student"):
-        _check_scope(ledger, who, batch)
-    result = ledger.writer.write(batch.events, who.recorded_by, request_id)
+        _check_scope(read_models, who, batch)
+    result = writer.write(batch.events, who.recorded_by, request_id)
     EVENTS_INGESTED.labels("stored").inc(result.stored)
     EVENTS_INGESTED.labels("duplicate").inc(result.duplicates)
     out = {
@@ -161,10 +190,10 @@ def _loaded(body: bytes) -> Any:
         return _TOO_DEEP
 
 
-def _check_scope(ledger: Ledger, who: Principal, batch: EventBatchIn) -> None:
+def _check_scope(read_models: Engine, who: Principal, batch: EventBatchIn) -> None:
     if who.role == "student" and any(not isinstance(e, ReflectionIn) for e in batch.events):
         raise Forbidden("a student may post only reflections on its own attempts")
-    allowed = scoped_students(ledger, who) or set()
+    allowed = scoped_students(read_models, who) or set()
     # Out of scope reads as unknown: a caller must not learn that a student exists.
     errors = [
         error(["body", "events", i, "student_id"], f"unknown student {e.student_id!r}")
@@ -175,7 +204,7 @@ def _check_scope(ledger: Ledger, who: Principal, batch: EventBatchIn) -> None:
         raise InvalidInput(f"{len(errors)} problem(s) in the batch; nothing was stored", errors)
 
 
-def events_follow_up(ledger: Ledger, body: Any) -> list[dict[str, Any]]:
+def events_follow_up(request: Request, body: Any) -> list[dict[str, Any]]:
     """When the schema refused some events of a batch, check the others against
     the store as well, so the one 422 names every invalid event."""
     raw = body.get("events") if isinstance(body, dict) else None
@@ -189,5 +218,5 @@ def events_follow_up(ledger: Ledger, body: Any) -> list[dict[str, Any]]:
             continue  # already reported by the schema
     if not valid:
         return []
-    checked = ledger.writer.check([e for _, e in valid], [i for i, _ in valid])
+    checked = event_writer(request).check([e for _, e in valid], [i for i, _ in valid])
     return checked.errors + checked.conflicts

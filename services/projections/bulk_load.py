@@ -18,17 +18,17 @@ from queue import Empty
 from infra.parent_death import die_with_parent
 from infra.recorders import END_OF_STREAMS, FIRST_STREAM, StreamRange, stream_ranges
 from infra.settings import Settings
-from services.bootstrap import Ledger, build_ledger
 from services.projections.base import Projection
 from services.projections.isolate import Isolation
 from services.projections.parked import set_aside
 from services.projections.runner import dispatch
+from services.projections.wiring import Wiring
 
 RANGES_PER_WORKER = 4  # smaller ranges even out students of very different sizes
 
 
 def load_streams(
-    ledger: Ledger,
+    ledger: Wiring,
     shadows: Sequence[Projection],
     head: int,
     chunk: int,
@@ -55,6 +55,7 @@ def load_streams(
 
 
 def load_parallel(
+    build: Callable[[Settings], Wiring],
     settings: Settings,
     names: Sequence[str],
     suffix: str,
@@ -63,7 +64,8 @@ def load_parallel(
     workers: int,
     progress: Callable[[int], None],
 ) -> int:
-    """`load_streams` over `workers` processes; `progress` hears the running total."""
+    """`load_streams` over `workers` processes, each wired by `build`;
+    `progress` hears the running total."""
     ctx = multiprocessing.get_context("spawn")  # no inherited connections or threads
     queue: Queue[int] = ctx.Queue()
     done = 0
@@ -71,7 +73,7 @@ def load_parallel(
         workers,
         mp_context=ctx,
         initializer=_start_worker,
-        initargs=(os.getpid(), settings, tuple(names), suffix, queue),
+        initargs=(os.getpid(), build, settings, tuple(names), suffix, queue),
     ) as pool:
         futures = [
             pool.submit(_load_range, r, head, chunk) for r in stream_ranges(workers * RANGES_PER_WORKER)
@@ -99,11 +101,16 @@ def _drain(queue: Queue[int], progress: Callable[[int], None], done: int) -> int
     return added
 
 
-_worker: tuple[Ledger, list[Projection], Queue[int]] | None = None
+_worker: tuple[Wiring, list[Projection], Queue[int]] | None = None
 
 
 def _start_worker(
-    parent: int, settings: Settings, names: tuple[str, ...], suffix: str, queue: Queue[int]
+    parent: int,
+    build: Callable[[Settings], Wiring],
+    settings: Settings,
+    names: tuple[str, ...],
+    suffix: str,
+    queue: Queue[int],
 ) -> None:
     from multiprocessing.util import Finalize
 
@@ -111,7 +118,7 @@ def _start_worker(
 
     die_with_parent(parent)  # a killed rebuild leaves no worker holding connections
     global _worker  # noqa: PLW0603 -- the state of this pool worker process
-    ledger = build_ledger(settings)
+    ledger = build(settings)
     Finalize(ledger, ledger.close, exitpriority=10)  # close connections when the worker exits
     _worker = (ledger, [p.shadow(suffix) for p in select_projections(ledger, names)], queue)
 

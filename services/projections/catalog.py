@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from domain.ids import objective_stream
@@ -15,72 +14,9 @@ from domain.learner import Learner
 from domain.objective import Objective
 from domain.roster import School, SchoolClass
 from infra.bulk import insert_ignore, upsert
-from infra.readstore import fresh_metadata, metadata
+from infra.readmodels import CATALOG, CatalogTables
+from infra.readstore import fresh_metadata
 from services.projections.base import Notified
-
-
-@dataclass(frozen=True)
-class CatalogTables:
-    objectives: Table
-    schools: Table
-    students: Table
-    classes: Table
-    enrolments: Table
-
-    @classmethod
-    def make(cls, md: MetaData, suffix: str = "") -> CatalogTables:
-        def keyed(name: str, key: str, *cols: Column[Any]) -> Table:
-            # stream_id finds the row of a change event, which carries only its stream.
-            return Table(
-                name + suffix,
-                md,
-                Column(key, String, primary_key=True),
-                Column("stream_id", String, nullable=False, unique=True),
-                *cols,
-            )
-
-        return cls(
-            objectives=keyed(
-                "rm_objectives",
-                "objective_id",
-                Column("statement", String, nullable=False),
-                Column("subject", String, nullable=False),
-                Column("course", String, nullable=False),
-                Column("unit", String, nullable=False),
-                Column("sequence", Integer, nullable=False),
-                Column("prerequisites", JSON, nullable=False),
-                Column("rule_versions", JSON, nullable=False),
-                Column("stream_version", Integer, nullable=False),
-            ),
-            schools=keyed("rm_schools", "school_id", Column("name", String, nullable=False)),
-            students=keyed(
-                "rm_students",
-                "student_id",
-                Column("name", String, nullable=False),
-                Column("grade", String, nullable=False),
-                Column("school_id", String, nullable=False, index=True),
-            ),
-            classes=keyed(
-                "rm_classes",
-                "class_id",
-                Column("name", String, nullable=False),
-                Column("school_id", String, nullable=False, index=True),
-                Column("teacher_ids", JSON, nullable=False),
-            ),
-            enrolments=Table(
-                "rm_enrolments" + suffix,
-                md,
-                Column("class_id", String, primary_key=True),
-                Column("student_id", String, primary_key=True, index=True),
-            ),
-        )
-
-    def all(self) -> tuple[Table, ...]:
-        return (self.objectives, self.schools, self.students, self.classes, self.enrolments)
-
-
-LIVE = CatalogTables.make(metadata)
-objectives, schools, students, classes, enrolments = LIVE.all()
 
 LoadObjective = Callable[[str], Any]  # -> services.catalog.ObjectiveView | None
 
@@ -110,7 +46,7 @@ class CatalogProjection:
     def __init__(self, load_objective: LoadObjective, suffix: str = "") -> None:
         self.load_objective = load_objective
         self.name = "catalog" + suffix
-        self.t = CatalogTables.make(fresh_metadata(), suffix) if suffix else LIVE
+        self.t = CatalogTables.make(fresh_metadata(), suffix) if suffix else CATALOG
         self.tables = self.t.all()
 
     def shadow(self, suffix: str) -> CatalogProjection:

@@ -13,55 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 from domain.learner import Learner
 from domain.records import Benchmark, BenchmarkResult, LearningRecord
 from domain.rules.benchmark import ContradictionSpan
 from infra.bulk import Condition, delete_by_keys, fetch_by_keys, insert_ignore, insert_rows
-from infra.readstore import metadata
-from services.projections.records import meta_of_row, record_of_row
-
-
-def benchmark_results_table(md: MetaData, suffix: str = "") -> Table:
-    return Table(
-        "rm_benchmark_results" + suffix,
-        md,
-        Column("event_id", String, primary_key=True),
-        Column("objective_id", String, primary_key=True),
-        Column("student_id", String, nullable=False),
-        Column("benchmark_id", String, nullable=False),
-        Column("name", String, nullable=False),
-        Column("correct", Integer, nullable=False),
-        Column("total", Integer, nullable=False),
-        Column("seq", Integer, nullable=False),
-        Column("occurred_at", String, nullable=False),
-        Column("recorded_at", String, nullable=False),
-        Column("recorded_by", String, nullable=False),
-        Index(None, "student_id", "objective_id"),
-    )
-
-
-def contradictions_table(md: MetaData, suffix: str = "") -> Table:
-    return Table(
-        "rm_contradictions" + suffix,
-        md,
-        Column("student_id", String, primary_key=True),
-        Column("objective_id", String, primary_key=True),
-        Column("n", Integer, primary_key=True),  # the span's place in the pair's history
-        Column("kind", String, nullable=False),
-        Column("mastery_status", String, nullable=False),
-        Column("benchmark_event_id", String, nullable=False),
-        Column("benchmark_id", String, nullable=False),
-        Column("benchmark_percent", Float, nullable=False),
-        Column("detected_at", String, nullable=False),
-        Column("resolved_at", String),
-    )
-
-
-benchmark_results = benchmark_results_table(metadata)
-contradictions = contradictions_table(metadata)
+from infra.readmodels import meta_of_row, record_of_row
 
 
 def store_benchmarks(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from domain.learner import LEARNING_EVENT_CLASSES, Learner
@@ -22,60 +22,28 @@ from domain.records import LearningRecord, Void
 from domain.rules.benchmark import ContradictionSpan, contradiction, contradiction_history, flagged
 from domain.rules.status import RuleVersion, Status, compute_status
 from infra.bulk import insert_rows, upsert
-from infra.readstore import fresh_metadata, metadata
-from services.projections.base import Notified
-from services.projections.contradictions import (
-    benchmark_inputs,
-    benchmark_records_for,
+from infra.readmodels import (
     benchmark_results,
     benchmark_results_table,
     contradictions,
     contradictions_table,
+    learning_records,
+    mastery_current,
+    mastery_table,
+    records_table,
+    rule_clock,
+    rule_clock_table,
+)
+from infra.readstore import fresh_metadata
+from services.projections.base import Notified
+from services.projections.contradictions import (
+    benchmark_inputs,
+    benchmark_records_for,
     store_benchmarks,
     voided_benchmark_pairs,
     write_history,
 )
-from services.projections.records import (
-    learning_records,
-    records_for,
-    records_table,
-    store_records,
-    students_on,
-)
-
-
-def mastery_table(md: MetaData, suffix: str = "") -> Table:
-    return Table(
-        "rm_mastery" + suffix,
-        md,
-        Column("student_id", String, primary_key=True),
-        Column("objective_id", String, primary_key=True),
-        Column("status", String, nullable=False),
-        Column("source", String),
-        Column("score", Float),
-        Column("evidence_count", Integer, nullable=False),
-        Column("deciding_event_id", String),
-        Column("mastered_at", String),
-        Column("flags", JSON, nullable=False),
-        Column("rule_version", Integer),
-        # The highest stream version of the student this row reflects.
-        Column("stream_version", Integer, nullable=False),
-    )
-
-
-def rule_clock_table(md: MetaData, suffix: str = "") -> Table:
-    """Rule versions whose effective_from was still ahead when they were recorded."""
-    return Table(
-        "rm_rule_clock" + suffix,
-        md,
-        Column("objective_id", String, primary_key=True),
-        Column("version", Integer, primary_key=True),
-        Column("effective_from", String, nullable=False),
-    )
-
-
-mastery_current = mastery_table(metadata)
-rule_clock = rule_clock_table(metadata)
+from services.projections.records import records_for, store_records, students_on
 
 VersionsOf = Callable[[Sequence[str]], Mapping[str, Sequence[RuleVersion]]]
 

@@ -17,28 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, overload
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, Row
 
-from infra.readstore import metadata
-
-parked_events = Table(
-    "projection_parked",
-    metadata,
-    Column("projection", String, primary_key=True),
-    Column("position", BigInteger, primary_key=True),
-    Column("stream_id", String, nullable=False),
-    Column("stream_version", BigInteger, nullable=False),
-    Column("event_id", String),  # a learning event's own id; roster and catalog events have none
-    Column("topic", String, nullable=False),
-    Column("held_behind", BigInteger),  # the position of the failed event of this stream it waits for
-    Column("error_type", String, nullable=False),
-    Column("error", String, nullable=False),
-    Column("first_failed_at", String, nullable=False),
-    Column("last_failed_at", String, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Index(None, "projection", "stream_id"),
-)
+from infra.readmodels import parked_events
 
 HELD = "Held"  # the error_type of an event held behind an earlier failed one
 MAX_ERROR = 2000  # characters of an error message kept (a driver's can quote a whole batch)

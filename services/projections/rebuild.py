@@ -37,11 +37,11 @@ from infra.readstore import (
     swap_tables,
     tracked_position,
 )
-from services.bootstrap import Ledger
 from services.projections.base import Projection
 from services.projections.bulk_load import load_parallel, load_streams
 from services.projections.parked import forget_prefixed, hand_over
 from services.projections.runner import ProjectionRunner
+from services.projections.wiring import Wiring
 
 Progress = Callable[[int, int], None]  # (log entries done, log head when started)
 
@@ -57,7 +57,7 @@ class RebuildReport:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
-def select_projections(ledger: Ledger, names: Sequence[str]) -> list[Projection]:
+def select_projections(ledger: Wiring, names: Sequence[str]) -> list[Projection]:
     known = {p.name: p for p in ledger.runner.projections}
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -69,7 +69,7 @@ SHADOW = "__r"  # fresh tables are named <table>__r<nanoseconds>
 
 
 def rebuild(
-    ledger: Ledger,
+    ledger: Wiring,
     names: Sequence[str] = (),
     progress: Progress | None = None,
     workers: int | None = None,
@@ -84,7 +84,7 @@ def rebuild(
 
 
 def _rebuild(
-    ledger: Ledger, live: Sequence[Projection], progress: Progress | None, workers: int | None
+    ledger: Wiring, live: Sequence[Projection], progress: Progress | None, workers: int | None
 ) -> RebuildReport:
     engine = ledger.engine
     _drop_leftovers(engine, live)
@@ -103,7 +103,7 @@ def _rebuild(
 
     if processes > 1:
         names = [p.name for p in live]
-        done = load_parallel(ledger.settings, names, suffix, head, batch, processes, report)
+        done = load_parallel(ledger.builder, ledger.settings, names, suffix, head, batch, processes, report)
     else:
         loaded = 0
 

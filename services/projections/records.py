@@ -2,44 +2,23 @@
 objective it bears on resolved (a reflection or void inherits its target's).
 
 Projections that recompute a status read their evidence from here, and
-`record_of_row` turns a row back into the same `LearningRecord` the event
-itself gives, so live, rebuilt and replayed statuses use one input.
+`record_of_row` (infra/readmodels.py, beside the table) turns a row back
+into the same `LearningRecord` the event itself gives, so live, rebuilt and
+replayed statuses use one input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, select
-from sqlalchemy.engine import Connection, Row, RowMapping
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Connection
 
 from domain.learner import Learner
-from domain.records import LearningRecord, Meta, parse_record
+from domain.records import LearningRecord
 from infra.bulk import Condition, fetch_by_keys, insert_ignore, insert_rows
-from infra.readstore import metadata
-
-
-def records_table(md: MetaData, suffix: str = "") -> Table:
-    return Table(
-        "rm_learning_records" + suffix,
-        md,
-        Column("event_id", String, primary_key=True),
-        Column("student_id", String, nullable=False),
-        Column("objective_id", String),
-        Column("record_type", String, nullable=False),
-        Column("seq", Integer, nullable=False),
-        Column("position", Integer, nullable=False),
-        Column("occurred_at", String, nullable=False),
-        Column("recorded_at", String, nullable=False),
-        Column("recorded_by", String, nullable=False),
-        Column("body", JSON, nullable=False),
-        Index(None, "student_id", "objective_id"),
-    )
-
-
-learning_records = records_table(metadata)
+from infra.readmodels import record_of_row
 
 
 def own_objective(ev: Learner.LearningEvent) -> str | None:
@@ -100,22 +79,6 @@ def objectives_of(conn: Connection, table: Table, event_ids: Iterable[str]) -> d
         conn, table, ["event_id"], ((e,) for e in event_ids), columns=["event_id", "objective_id"]
     )
     return {r["event_id"]: r["objective_id"] for r in rows}
-
-
-def meta_of_row(m: RowMapping | Mapping[str, Any]) -> Meta:
-    """The `Meta` of a row of a table keyed by learning event (records, benchmark items)."""
-    return Meta(
-        m["event_id"],
-        int(m["seq"]),
-        datetime.fromisoformat(m["occurred_at"]),
-        datetime.fromisoformat(m["recorded_at"]),
-        m["recorded_by"],
-    )
-
-
-def record_of_row(row: Row[Any] | dict[str, Any]) -> LearningRecord:
-    m = row._mapping if isinstance(row, Row) else row
-    return parse_record(m["record_type"], meta_of_row(m), m["body"])
 
 
 def records_for(

@@ -9,21 +9,21 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from services.errors import NotFound
-from services.http import LedgerDep, ReadDep, require_role, scoped_students
+from services.http import EventStoreDep, ReadDep, require_role, scoped_students
 from services.inputs import IdPath, Time
-from services.query.replay import student_exists
+from services.replay import student_exists
 
 AsOf = Annotated[Time | None, Query(description="only evidence that occurred at or before T")]
 KnownAt = Annotated[Time | None, Query(description="only what had been recorded at or before T")]
 STUDENT_READERS = ("admin", "auditor", "teacher", "leader", "student", "guardian")
 
 
-def visible_student(student_id: IdPath, ledger: LedgerDep, read: ReadDep) -> str:
+def visible_student(student_id: IdPath, store: EventStoreDep, read: ReadDep) -> str:
     """The student of the path if the caller may see it. One that does not exist
     and one outside the caller's scope are the same 404: never reveal a student."""
     require_role(read.who, *STUDENT_READERS)
-    scope = scoped_students(ledger, read.who, read.conn)
-    if (scope is not None and student_id not in scope) or not student_exists(ledger.store, student_id):
+    scope = scoped_students(read.conn, read.who)
+    if (scope is not None and student_id not in scope) or not student_exists(store, student_id):
         raise NotFound(f"no student {student_id!r}")
     return student_id
 

@@ -12,13 +12,11 @@ from sqlalchemy import select
 from domain.records import Override, Reflection
 from domain.rules.assessment import score_text
 from domain.rules.status import Status
+from infra.readmodels import mastery_current, objectives
 from services.errors import NotFound
-from services.http import LedgerDep, ReadDep, json_response
+from services.http import CatalogDep, EventStoreDep, ReadDep, json_response
 from services.inputs import IdPath
-from services.projections.catalog import objectives
-from services.projections.mastery import mastery_current
 from services.query.access import MomentDep, VisibleStudent
-from services.query.replay import Replayer
 from services.query.schemas import (
     BenchmarkBehindOut,
     EvidenceLineOut,
@@ -30,6 +28,7 @@ from services.query.schemas import (
     RuleVersionOut,
 )
 from services.query.scores import Levels, display, levels_of, rubric_levels
+from services.replay import Replayer
 
 router = APIRouter(prefix="/v1")
 
@@ -69,11 +68,13 @@ _CURRENT = select(
 
 
 @router.get("/students/{student_id}/mastery", response_model=MasteryOut, tags=["students"])
-def get_mastery(student_id: VisibleStudent, ledger: LedgerDep, when: MomentDep, read: ReadDep) -> Response:
+def get_mastery(
+    student_id: VisibleStudent, store: EventStoreDep, catalog: CatalogDep, when: MomentDep, read: ReadDep
+) -> Response:
     as_of, known_at = when.as_of, when.known_at
     if when.past:
         # A moment in the past: replay the store, cut by both times.
-        statuses = Replayer(ledger.store, ledger.catalog).statuses(student_id, as_of, known_at)
+        statuses = Replayer(store, catalog).statuses(student_id, as_of, known_at)
         levels = rubric_levels(read.conn, (s.objective_id for s in statuses))
         items = [_status_item(s, levels) for s in statuses]
     else:
@@ -106,9 +107,11 @@ def get_mastery(student_id: VisibleStudent, ledger: LedgerDep, when: MomentDep, 
 
 
 @router.get("/students/{student_id}/history", response_model=HistoryOut, tags=["students"])
-def get_history(student_id: VisibleStudent, ledger: LedgerDep, read: ReadDep, when: MomentDep) -> Response:
+def get_history(
+    student_id: VisibleStudent, store: EventStoreDep, catalog: CatalogDep, read: ReadDep, when: MomentDep
+) -> Response:
     as_of, known_at = when.as_of, when.known_at
-    rows = Replayer(ledger.store, ledger.catalog).history(student_id, as_of, known_at)
+    rows = Replayer(store, catalog).history(student_id, as_of, known_at)
     # Thousands of rows: written straight to JSON, in HistoryOut's shape.
     doc = {"student_id": student_id, "as_of": as_of, "known_at": known_at, "events": rows}
     return json_response(doc, read.position, HistoryOut)
@@ -118,12 +121,16 @@ def get_history(student_id: VisibleStudent, ledger: LedgerDep, read: ReadDep, wh
     "/students/{student_id}/objectives/{objective_id}/explain", response_model=ExplainOut, tags=["students"]
 )
 def get_explain(
-    student_id: VisibleStudent, objective_id: IdPath, ledger: LedgerDep, when: MomentDep
+    student_id: VisibleStudent,
+    objective_id: IdPath,
+    store: EventStoreDep,
+    catalog: CatalogDep,
+    when: MomentDep,
 ) -> ExplainOut:
     as_of, known_at = when.as_of, when.known_at
-    if ledger.catalog.get(objective_id) is None:
+    if catalog.get(objective_id) is None:
         raise NotFound(f"no objective {objective_id!r}")
-    status, rule, related, benchmark = Replayer(ledger.store, ledger.catalog).explain(
+    status, rule, related, benchmark = Replayer(store, catalog).explain(
         student_id, objective_id, as_of, known_at
     )
     reflections: dict[str, list[dict[str, object]]] = {}

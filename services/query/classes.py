@@ -17,12 +17,11 @@ from pydantic import BaseModel
 from sqlalchemy import String, cast, select
 from sqlalchemy.engine import Connection
 
+from infra.readmodels import classes, enrolments, mastery_current, objectives, students
 from infra.tokens import Principal
 from services.errors import NotFound
 from services.http import ReadDep, json_response, require_role
 from services.inputs import IdPath
-from services.projections.catalog import classes, enrolments, objectives, students
-from services.projections.mastery import mastery_current
 from services.query.schemas import StatusName
 from services.query.scores import Levels, display, rubric_levels
 

@@ -12,14 +12,21 @@ from sqlalchemy import Connection, func, select
 from domain.growth import trajectory
 from domain.records import Goal
 from domain.rules.status import voided_ids
+from infra.readmodels import (
+    classes,
+    contradictions,
+    enrolments,
+    learning_records,
+    mastery_current,
+    objectives,
+    record_of_row,
+    schools,
+    students,
+)
 from infra.tokens import Principal
 from services.errors import InvalidInput, NotFound
-from services.http import LedgerDep, ReadDep, json_response, require_role, scoped_students
+from services.http import ReadDep, json_response, require_role, scoped_students
 from services.inputs import Id, IdPath
-from services.projections.catalog import classes, enrolments, objectives, schools, students
-from services.projections.contradictions import contradictions
-from services.projections.mastery import mastery_current
-from services.projections.records import learning_records, record_of_row
 from services.query.access import VisibleStudent
 from services.query.classes import visible_class
 from services.query.schemas import StatusName
@@ -140,7 +147,6 @@ def _reachable(conn: Connection, student_id: str) -> int:
     tags=["insights"],
 )
 def get_contradictions(
-    ledger: LedgerDep,
     read: ReadDep,
     class_id: Annotated[Id | None, Query()] = None,
     school_id: Annotated[Id | None, Query()] = None,
@@ -168,7 +174,7 @@ def get_contradictions(
         ids = set(
             conn.execute(select(students.c.student_id).where(students.c.school_id == school_id)).scalars()
         )
-    scope = scoped_students(ledger, who, conn)
+    scope = scoped_students(conn, who)
     if scope is not None:  # a teacher sees the school's students it teaches, a leader its schools
         ids &= scope
     wanted = sorted(ids)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from domain.rules.assessment import score_text
-from services.projections.catalog import objectives
+from infra.readmodels import objectives
 
 Levels = dict[tuple[str, int | None], list[str]]
 _CHUNK = 400

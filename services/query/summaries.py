@@ -24,8 +24,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.engine import Connection
 
 from domain.growth import week_start
-from services.projections.catalog import classes, enrolments, objectives, schools, students
-from services.projections.mastery import mastery_current
+from infra.readmodels import classes, enrolments, mastery_current, objectives, schools, students
 
 MIN_CELL_SIZE = 10
 _CHUNK = 400

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from infra.readmodels import mastery_current
 from infra.settings import load_settings
 from services.bootstrap import build_ledger
 from services.demo.district import District, batches
 from services.demo.prepare import demo_district
-from services.projections.mastery import mastery_current
 
 MASTERY = str(Path(sys.executable).with_name("mastery"))
 

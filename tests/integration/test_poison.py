@@ -22,12 +22,11 @@ from typer.testing import CliRunner
 from domain.ids import learner_stream, objective_stream
 from domain.learner import Learner, learning_event
 from domain.objective import Objective
+from infra.readmodels import benchmark_results, parked_events, rule_clock
 from infra.settings import Settings
 from services import cli
 from services.bootstrap import Ledger
-from services.projections.contradictions import benchmark_results
-from services.projections.mastery import rule_clock
-from services.projections.parked import HELD, parked_events, storable
+from services.projections.parked import HELD, storable
 from services.projections.rebuild import rebuild
 from tests.helpers import (
     RULE_9_OF_10,

@@ -16,13 +16,12 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import select
 
+from infra.readmodels import learning_records, students
 from infra.settings import Settings
 from services.bootstrap import build_ledger
 from services.demo.district import District, batches
 from services.demo.load import load_roster, write_batches
-from services.projections.catalog import students
 from services.projections.rebuild import SHADOW
-from services.projections.records import learning_records
 
 
 def _children(pid: int) -> set[int]:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from domain.learner import Learner, learning_event
 from domain.records import Benchmark, Evidence, Goal, LearningRecord, Override, Reflection, Void
 from domain.rules.status import RuleVersion, StatusName, compute_status, visible, voided_ids
-from services.query.replay import audit_trail, replayed
+from services.replay import audit_trail, replayed
 from tests.unit.rules_builders import day
 from tests.unit.test_rules_properties import rule_versions
 
