@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from services.http import problem
+from services.problems import problem
 
 
 def allowed_methods(request: Request) -> list[str]:

@@ -13,13 +13,14 @@ from services.allowed_methods import install_method_not_allowed
 from services.apidocs import install_api_docs
 from services.bootstrap import Ledger, build_ledger
 from services.export.api import router as export_router
-from services.http import Adapters, document_request_bodies, install_error_handlers
+from services.http import Adapters
 from services.ingest.api import events_follow_up
 from services.ingest.api import router as ingest_router
 from services.ingest.schemas import EventBatchIn
 from services.middleware import BodyLimits, RequestContext
 from services.openapi import document_answers
 from services.ops import install_ops
+from services.problems import document_request_bodies, install_error_handlers
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router

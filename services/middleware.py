@@ -25,10 +25,10 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services import requestid
-from services.http import problem, too_deep
 from services.inputs import MAX_JSON_DEPTH
 from services.instruments import REQUEST_SECONDS
 from services.jsonbody import is_json, nests_deeper_than
+from services.problems import problem, too_deep
 
 log = logging.getLogger(__name__)
 

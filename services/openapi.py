@@ -34,7 +34,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.http import PROBLEM
+from services.problems import PROBLEM
 
 
 class FieldError(BaseModel):

@@ -37,7 +37,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.bootstrap import Ledger
-from services.http import get_principal, problem
+from services.http import get_principal
 from services.metrics import (
     Sampler,
     events_set_aside,
@@ -46,6 +46,7 @@ from services.metrics import (
     projection_positions,
     sample,
 )
+from services.problems import problem
 
 log = logging.getLogger(__name__)
 
