@@ -12,7 +12,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification, Transcoder
 from psycopg.conninfo import conninfo_to_dict
 
-from infra.pgadmin import schema_lock
+from infra.exclusive import schema_turn
 from infra.recorders import (
     END_OF_STREAMS,
     FIRST_STREAM,
@@ -140,14 +140,14 @@ def postgres_holds_event_store(url: str) -> bool:
 
 def open_event_store(settings: Settings) -> LedgerStore:
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "APPLICATION_RECORDER_TOPIC": "infra.recorders:IndexedSQLiteRecorder",
             "SQLITE_DBNAME": str(settings.events_path),
             "SQLITE_LOCK_TIMEOUT": "30",
         }
+    else:
+        check_postgres(settings.database_url)
+        env = _postgres_env(settings.database_url)
+    with schema_turn(settings):  # the library creates its tables as it starts
         return LedgerStore(env=env)
-    check_postgres(settings.database_url)
-    with schema_lock(settings.database_url):  # the library creates its tables as it starts
-        return LedgerStore(env=_postgres_env(settings.database_url))

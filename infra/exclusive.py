@@ -1,5 +1,8 @@
 """Work that runs once at a time per store, whichever process or machine starts it.
 
+Two kinds: `exclusive` refuses a second one at once; `schema_turn` makes it
+wait for the first.
+
 A rebuild is such work: it begins by dropping the fresh tables an interrupted
 rebuild left behind, so a second one started beside it would drop the first's
 tables mid-load. `exclusive` refuses the second at once with `AlreadyRunning`.
@@ -19,9 +22,10 @@ from collections.abc import Iterator
 
 import psycopg
 
+from infra.pgadmin import schema_lock
 from infra.settings import Settings
 
-__all__ = ["AlreadyRunning", "exclusive"]
+__all__ = ["AlreadyRunning", "exclusive", "schema_turn"]
 
 # The first half of the two-key advisory locks: a space of Mastery Ledger's
 # own, apart from the one-key locks (infra/pgadmin.py's schema lock).
@@ -54,3 +58,21 @@ def exclusive(settings: Settings, work: str) -> Iterator[None]:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_SPACE, key])
+
+
+@contextlib.contextmanager
+def schema_turn(settings: Settings) -> Iterator[None]:
+    """Hold the store's schema lock, waiting for it, while opening a store
+    creates its tables (see `infra.pgadmin.schema_lock`). On the embedded
+    store an flock on `schema.lock` in the data directory: eight processes
+    opening a new SQLite file at once failed now and then with "database is
+    locked" on the library's `PRAGMA journal_mode=WAL` (switching a new file
+    to WAL takes its exclusive lock without waiting on the busy timeout)."""
+    if settings.database_url is not None:
+        with schema_lock(settings.database_url):
+            yield
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "schema.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # the lock goes with the file's closing, or the process's end

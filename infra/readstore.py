@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from infra.bulk import insert_ignore, upsert
-from infra.pgadmin import schema_lock
+from infra.exclusive import schema_turn
 from infra.settings import Settings
 
 # Index and constraint names carry their table's name, so a rebuild's fresh
@@ -85,11 +85,8 @@ def open_read_store(settings: Settings) -> Engine:
         # psycopg too (its psycopg2 dialect does): a 200k-event rebuild sent
         # 291k single-row statements otherwise.
         engine.dialect.use_insertmanyvalues_wo_returning = True
-    if settings.database_url is None:
+    with schema_turn(settings):
         create_tables(engine, metadata.sorted_tables)
-    else:
-        with schema_lock(settings.database_url):
-            create_tables(engine, metadata.sorted_tables)
     return engine
 
 
@@ -116,7 +113,7 @@ def create_tables(engine: Engine, tables: Sequence[Table]) -> None:
     """CREATE … IF NOT EXISTS, so that processes starting together on a new
     store do not trip over each other (SQLAlchemy's create_all checks, then
     creates: two processes both find the table missing). On PostgreSQL the
-    caller also holds `schema_lock`: concurrent IF NOT EXISTS can still clash
+    caller also holds `schema_turn`: concurrent IF NOT EXISTS can still clash
     in its catalog."""
     with engine.begin() as conn:
         for t in tables:
@@ -134,7 +131,7 @@ def add_missing_columns(conn: Connection, table: Table) -> None:
     table's exclusive lock on PostgreSQL at every start."""
     present = {c["name"] for c in inspect(conn).get_columns(table.name)}
     prep = conn.dialect.identifier_preparer
-    # The caller holds schema_lock on PostgreSQL; IF NOT EXISTS is for an older
+    # The caller holds schema_turn; IF NOT EXISTS is for an older
     # process that does not take it. SQLite has no such clause (and one writer).
     clause = "" if conn.dialect.name == "sqlite" else "IF NOT EXISTS "
     for col in table.columns:
