@@ -127,3 +127,9 @@ def schema_refs(node: Any) -> list[str]:
     if isinstance(node, list):
         return [r for v in node for r in schema_refs(v)]
     return []
+
+
+def ledger_of(client: TestClient) -> Ledger:
+    """The ledger of an in-process app (the `client` fixture's)."""
+    ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
+    return ledger

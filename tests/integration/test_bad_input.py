@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from services.bootstrap import Ledger
 from services.ingest.schemas import MAX_BATCH
-from tests.helpers import RULE_9_OF_10, attempt, new_id, post, seed_roster
+from tests.helpers import RULE_9_OF_10, attempt, ledger_of, new_id, post, seed_roster
 
 Event = dict[str, Any]
 Loc = list[str | int]
@@ -25,14 +24,9 @@ RUBRIC = {
 BAD_AT = 2  # index of the bad event in every mixed batch
 
 
-def _ledger(c: TestClient) -> Ledger:
-    ledger: Ledger = c.app.state.ledger  # type: ignore[attr-defined]
-    return ledger
-
-
 def stored(c: TestClient) -> tuple[int, int, int]:
     """What the store holds: log head, indexed learning events, s1's history length."""
-    store = _ledger(c).store
+    store = ledger_of(c).store
     history = c.get("/v1/students/s1/history")
     assert history.status_code == 200, history.text
     return store.head_position(), store.indexed.count_index(), len(history.json()["events"])
@@ -249,7 +243,7 @@ def test_empty_batch_and_oversized_batch_are_422(seeded: TestClient) -> None:
 
 
 def test_the_largest_batch_is_accepted(seeded: TestClient) -> None:
-    index = _ledger(seeded).store.indexed
+    index = ledger_of(seeded).store.indexed
     before = index.count_index()
     # Counted through the store's index: the audit trail of 5,000 events on one
     # objective is slow to compute (see the report), and is not what this tests.
@@ -324,7 +318,7 @@ def test_writing_needs_a_known_token(seeded: TestClient) -> None:
         r = seeded.post("/v1/events", json=batch, headers=header)
         assert_problem(r, 401)
         assert r.headers["www-authenticate"] == "Bearer"
-    tokens = _ledger(seeded).tokens
+    tokens = ledger_of(seeded).tokens
     revoked = tokens.create("admin", [], "gone")
     principal = tokens.authenticate(revoked)
     assert principal is not None and tokens.revoke(principal.token_id)
@@ -334,7 +328,7 @@ def test_writing_needs_a_known_token(seeded: TestClient) -> None:
 
 @pytest.mark.parametrize("role", ["auditor", "analyst", "guardian"])
 def test_roles_that_may_not_write_get_403(seeded: TestClient, role: str) -> None:
-    token = _ledger(seeded).tokens.create(role, ["student:s1"] if role == "guardian" else [], role)
+    token = ledger_of(seeded).tokens.create(role, ["student:s1"] if role == "guardian" else [], role)
     before = stored(seeded)
     r = seeded.post("/v1/events", json={"events": [attempt()]}, headers={"Authorization": f"Bearer {token}"})
     assert_problem(r, 403)
@@ -343,7 +337,7 @@ def test_roles_that_may_not_write_get_403(seeded: TestClient, role: str) -> None
 
 @pytest.mark.parametrize("role", ["auditor", "analyst"])
 def test_a_role_that_may_not_write_gets_403_even_for_an_invalid_body(seeded: TestClient, role: str) -> None:
-    token = _ledger(seeded).tokens.create(role, [], role)
+    token = ledger_of(seeded).tokens.create(role, [], role)
     r = seeded.post("/v1/events", json={"events": []}, headers={"Authorization": f"Bearer {token}"})
     assert_problem(r, 403)
     r = seeded.put("/v1/schools/x", json={}, headers={"Authorization": f"Bearer {token}"})
@@ -362,7 +356,7 @@ def test_a_body_that_is_not_json_is_400(seeded: TestClient) -> None:
 def test_student_may_post_only_reflections_on_its_own_attempts(seeded: TestClient) -> None:
     mine, theirs = attempt(), attempt(student="s2")
     post(seeded, mine, theirs)
-    token = _ledger(seeded).tokens.create("student", ["student:s1"], "s1")
+    token = ledger_of(seeded).tokens.create("student", ["student:s1"], "s1")
     auth = {"Authorization": f"Bearer {token}"}
     before = stored(seeded)
     assert_problem(seeded.post("/v1/events", json={"events": [attempt()]}, headers=auth), 403)
@@ -384,7 +378,7 @@ def test_teacher_cannot_write_for_a_student_outside_its_classes(seeded: TestClie
     # A teacher's scope is read from the enrolment read model: wait until it has the class.
     wait = seeded.get("/v1/students/s2/mastery", params={"min_position": r.json()["position"]})
     assert wait.status_code == 200, wait.text
-    token = _ledger(seeded).tokens.create("teacher", ["class:c2"], "t2")
+    token = ledger_of(seeded).tokens.create("teacher", ["class:c2"], "t2")
     before = stored(seeded)
     r = seeded.post(
         "/v1/events",

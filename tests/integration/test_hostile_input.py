@@ -23,8 +23,16 @@ from typer.testing import CliRunner
 
 from infra.settings import Settings
 from services import cli
-from services.bootstrap import Ledger
-from tests.helpers import RULE_9_OF_10, attempt, new_id, post, projected, read_model_rows, seed_roster
+from tests.helpers import (
+    RULE_9_OF_10,
+    attempt,
+    ledger_of,
+    new_id,
+    post,
+    projected,
+    read_model_rows,
+    seed_roster,
+)
 
 LEVELS = ["beginning", "developing", "secure"]
 RUBRIC = {"threshold": {"kind": "rubric", "levels": LEVELS, "min_level": "secure"}}
@@ -723,13 +731,8 @@ CASES: dict[str, Case] = {
 }
 
 
-def _ledger(c: TestClient) -> Ledger:
-    ledger: Ledger = c.app.state.ledger  # type: ignore[attr-defined]
-    return ledger
-
-
 def _stored(c: TestClient) -> tuple[int, int]:
-    store = _ledger(c).store
+    store = ledger_of(c).store
     return store.head_position(), store.indexed.count_index()
 
 
@@ -927,12 +930,10 @@ def _edge_inputs(c: TestClient) -> int:
     return int(post(c, ruling, undo)["position"])
 
 
-
-
 def test_live_projection_and_rebuild_agree_on_every_accepted_edge_input(
     client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ledger = _ledger(client)
+    ledger = ledger_of(client)
     position = _edge_inputs(client)
     assert projected(ledger, position, 30)
     live = read_model_rows(ledger)

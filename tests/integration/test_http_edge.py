@@ -15,19 +15,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from services.bootstrap import Ledger
 from services.inputs import JSON_TOO_DEEP
 from services.middleware import BODY_LIMIT, EVENTS_BODY_LIMIT
 from tests.conftest import AUTH
-from tests.helpers import attempt, post, seed_roster
+from tests.helpers import attempt, ledger_of, post, seed_roster
 
 MiB = 1024 * 1024
 JSON = {"content-type": "application/json"}
-
-
-def _ledger(c: TestClient) -> Ledger:
-    ledger: Ledger = c.app.state.ledger  # type: ignore[attr-defined]
-    return ledger
 
 
 def _problem(r: Any, status: int) -> dict[str, Any]:
@@ -102,7 +96,7 @@ def test_a_declared_length_over_the_limit_is_413_before_any_of_the_body_is_read(
     status, body, pulled = _drive(client.app, method, path, _endless(b" " * 65536), headers)
     assert status == 413, body
     assert pulled == 0
-    assert _ledger(client).store.head_position() == 0
+    assert ledger_of(client).store.head_position() == 0
 
 
 @pytest.mark.parametrize(
@@ -122,7 +116,7 @@ def test_a_chunked_body_is_counted_as_it_streams_and_refused_at_its_limit(
     assert status == 413, body
     assert pulled == limit // len(chunk) + 1  # the chunk that passed the limit, and not one more
     assert b"larger than" in body
-    assert _ledger(client).store.head_position() == 0
+    assert ledger_of(client).store.head_position() == 0
 
 
 @pytest.mark.parametrize(
@@ -137,7 +131,7 @@ def test_an_unframed_body_is_counted_too(client: TestClient, method: str, path: 
     status, body, pulled = _drive(client.app, method, path, _endless(chunk), {**AUTH, **JSON})
     assert status == 413, body
     assert pulled == limit // len(chunk) + 1
-    assert _ledger(client).store.head_position() == 0
+    assert ledger_of(client).store.head_position() == 0
 
 
 def test_413_is_problem_json_with_the_limit(client: TestClient) -> None:
@@ -145,7 +139,7 @@ def test_413_is_problem_json_with_the_limit(client: TestClient) -> None:
     assert "1 MiB" in _problem(r, 413)["detail"]
     r = client.post("/v1/events", content=b" " * (EVENTS_BODY_LIMIT + 1), headers=JSON)
     assert "16 MiB" in _problem(r, 413)["detail"]
-    assert _ledger(client).store.head_position() == 0
+    assert ledger_of(client).store.head_position() == 0
 
 
 def test_a_body_at_its_limit_is_read(client: TestClient) -> None:
@@ -169,7 +163,7 @@ def test_json_deeper_than_32_levels_is_422_at_the_body(client: TestClient) -> No
         assert body["errors"] == [{"loc": ["body"], "msg": JSON_TOO_DEEP}], levels
     cut_short = b'{"name": "n", "extra": ' + b"[" * 100_000  # the json module recursed on this too
     assert _problem(client.put("/v1/schools/deep", content=cut_short, headers=JSON), 422)["errors"]
-    assert _ledger(client).store.head_position() == 0
+    assert ledger_of(client).store.head_position() == 0
     # 32 levels reach the schema (which has its own say about an unknown field).
     r = client.put("/v1/schools/deep", content=_nested(32), headers=JSON)
     assert r.status_code in (201, 422) and JSON_TOO_DEEP not in r.text
@@ -179,11 +173,11 @@ def test_an_event_batch_deeper_than_its_parser_goes_is_the_same_422(client: Test
     """POST /v1/events has its own parser (pydantic's, which stops at 200
     levels); the depth of what it parses is its schema's to bound."""
     seed_roster(client)
-    before = _ledger(client).store.head_position()
+    before = ledger_of(client).store.head_position()
     event = b'{"events": [{"type": "attempt", "items": ' + b"[" * 1_000 + b"]" * 1_000 + b"}]}"
     body = _problem(client.post("/v1/events", content=event, headers=JSON), 422)
     assert body["errors"] == [{"loc": ["body"], "msg": JSON_TOO_DEEP}]
-    assert _ledger(client).store.head_position() == before
+    assert ledger_of(client).store.head_position() == before
 
 
 def test_brackets_inside_strings_do_not_count(client: TestClient) -> None:
@@ -197,12 +191,12 @@ def test_a_lone_surrogate_is_refused_naming_where_and_a_pair_is_read(client: Tes
     check before it refuses one); the input rules refuse it in a value, and
     pydantic in a field name, as 422s that quote neither."""
     seed_roster(client, class_id=None)
-    before = _ledger(client).store.head_position()
+    before = ledger_of(client).store.head_position()
     r = client.put("/v1/schools/sur", content=b'{"name": "Ann\\ud800"}', headers=JSON)
     assert [e["loc"] for e in _problem(r, 422)["errors"]] == [["body", "name"]]
     r = client.put("/v1/schools/sur", content=b'{"name": "Ann", "n\\udc00": 1}', headers=JSON)
     assert [e["loc"] for e in _problem(r, 422)["errors"]] == [["body"]]
-    assert _ledger(client).store.head_position() == before
+    assert ledger_of(client).store.head_position() == before
     r = client.put("/v1/schools/sur", content=b'{"name": "\\ud83d\\ude00"}', headers=JSON)
     assert r.status_code == 201
 
@@ -263,13 +257,13 @@ def test_an_unexpected_error_is_a_problem_500_with_its_request_id_in_the_log(
     re-raises whatever the app raises, so this passing also shows that the
     error is answered, not re-raised."""
     seed_roster(client, class_id=None)
-    with _ledger(client).engine.begin() as conn:
+    with ledger_of(client).engine.begin() as conn:
         conn.execute(text("ALTER TABLE rm_objectives RENAME TO rm_objectives_gone"))
     try:
         with caplog.at_level(logging.ERROR, logger="services.middleware"):
             r = client.get("/v1/objectives", headers={"X-Request-ID": "find-me-42"})
     finally:
-        with _ledger(client).engine.begin() as conn:
+        with ledger_of(client).engine.begin() as conn:
             conn.execute(text("ALTER TABLE rm_objectives_gone RENAME TO rm_objectives"))
     body = _problem(r, 500)
     assert body["request_id"] == "find-me-42" and body["title"] == "Internal Server Error"

@@ -18,14 +18,9 @@ from domain.learner import Learner
 from services.bootstrap import Ledger
 from services.ingest.schemas import EventBatchIn, ObjectiveIn, SchoolIn, StudentIn
 from services.ingest.writer import BatchResult
-from tests.helpers import RULE_9_OF_10, attempt, post, seed_roster
+from tests.helpers import RULE_9_OF_10, attempt, ledger_of, post, seed_roster
 
 _BATCH = TypeAdapter(EventBatchIn)
-
-
-def _ledger(c: TestClient) -> Ledger:
-    ledger: Ledger = c.app.state.ledger  # type: ignore[attr-defined]
-    return ledger
 
 
 def test_stored_events_repeated_among_new_ones_are_duplicates(client: TestClient) -> None:
@@ -56,7 +51,7 @@ def test_the_position_is_the_last_event_of_the_batch_in_order(client: TestClient
     seed_roster(client)
     events = [attempt(correct=i) for i in range(5)]
     out = post(client, *events)
-    store = _ledger(client).store
+    store = ledger_of(client).store
     assert out["position"] == store.head_position()
     notes = store.recorder.select_notifications(out["position"] - 4, 5)
     assert [n.id for n in notes] == list(range(out["position"] - 4, out["position"] + 1))

@@ -19,16 +19,11 @@ from psycopg.conninfo import conninfo_to_dict
 from infra.settings import Settings
 from services.bootstrap import Ledger
 from services.ops import ANSWER_WITHIN, Check, Ops
-from tests.helpers import attempt, mastery, post, projected, seed_roster
+from tests.helpers import attempt, ledger_of, mastery, post, projected, seed_roster
 from tests.integration.test_poison import _benchmark_below_the_edge
 from tests.services import postgres_admin_url
 
 NO_TOKEN = {"Authorization": ""}
-
-
-def _ledger(c: TestClient) -> Ledger:
-    ledger: Ledger = c.app.state.ledger  # type: ignore[attr-defined]
-    return ledger
 
 
 def _ops(c: TestClient) -> Ops:
@@ -115,7 +110,7 @@ def _stores_down(settings: Settings, ledger: Ledger) -> Iterator[list[str]]:
 
 
 def test_ready_is_503_naming_the_store_that_does_not_answer(client: TestClient, settings: Settings) -> None:
-    with _stores_down(settings, _ledger(client)) as down:
+    with _stores_down(settings, ledger_of(client)) as down:
         began = time.monotonic()
         r = client.get("/ready", headers=NO_TOKEN)
         took = time.monotonic() - began
@@ -138,7 +133,7 @@ def test_ready_is_503_naming_the_store_that_does_not_answer(client: TestClient, 
 def test_events_set_aside_make_ready_503_and_are_counted(client: TestClient, settings: Settings) -> None:
     """A poison event (written below the edge, as a bug would): the projections
     go on for everyone else, /ready and /metrics say so (issue 10, No poison)."""
-    ledger = _ledger(client)
+    ledger = ledger_of(client)
     seed_roster(client)
     _benchmark_below_the_edge(ledger, "s1", 2**63, 2**63)
     assert projected(ledger, post(client, attempt())["position"], 30)

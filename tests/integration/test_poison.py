@@ -31,6 +31,7 @@ from services.projections.rebuild import rebuild
 from tests.helpers import (
     RULE_9_OF_10,
     attempt,
+    ledger_of,
     mastery,
     new_id,
     post,
@@ -47,11 +48,6 @@ OBJECTIVE_BODY: dict[str, Any] = {
     "rule": RULE_9_OF_10,
     "effective_from": "2026-08-01T00:00:00Z",
 }
-
-
-def _ledger(c: TestClient) -> Ledger:
-    ledger: Ledger = c.app.state.ledger  # type: ignore[attr-defined]
-    return ledger
 
 
 def _caught_up(ledger: Ledger) -> None:
@@ -102,7 +98,7 @@ def _define_objective_below_the_edge(ledger: Ledger, objective_id: str, sequence
 def test_an_objective_the_catalog_cannot_hold_is_set_aside_until_a_revision_and_a_retry(
     client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ledger = _ledger(client)
+    ledger = ledger_of(client)
     seed_roster(client, students=("s1",))
     poison = _define_objective_below_the_edge(ledger, "o-bad", 10**30)
 
@@ -194,7 +190,7 @@ def _upcast_counts_that_fit(state: dict[str, Any]) -> None:
 def test_a_students_event_the_mastery_projection_cannot_apply_holds_that_student_only(
     client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ledger = _ledger(client)
+    ledger = ledger_of(client)
     seed_roster(client, students=("s1", "s2"))
     post(client, attempt("s2", "o1", correct=9, at="2026-09-14T09:30:00Z"))
     poison_id, poison = _benchmark_below_the_edge(ledger, "s2", 2**63, 2**63)
@@ -254,7 +250,7 @@ def test_a_students_event_the_mastery_projection_cannot_apply_holds_that_student
 def test_an_event_the_store_cannot_decode_is_set_aside_with_the_rest_of_its_stream(
     client: TestClient,
 ) -> None:
-    ledger = _ledger(client)
+    ledger = ledger_of(client)
     seed_roster(client, students=("s1", "s2"))
     stream = learner_stream("s2")
     head = ledger.store.indexed.select_heads([stream])[stream]
@@ -277,7 +273,7 @@ def test_an_event_the_store_cannot_decode_is_set_aside_with_the_rest_of_its_stre
 
 
 def test_a_failing_rule_clock_tick_does_not_stop_the_batches(client: TestClient) -> None:
-    ledger = _ledger(client)
+    ledger = ledger_of(client)
     seed_roster(client, students=("s1",))
     with ledger.engine.begin() as conn:  # a clock entry no tick can read
         conn.execute(rule_clock.insert().values(objective_id="o1", version=2, effective_from="someday"))
@@ -290,7 +286,7 @@ def test_a_count_beyond_32_bits_gives_the_same_read_models_live_and_rebuilt(clie
     """PostgreSQL's integer columns end at 2**31 - 1: live, the INSERT refused
     such a count, while the rebuild's binary COPY stored it wrapped to -2**31.
     Now both set the event aside there; SQLite holds it, and both apply it."""
-    ledger = _ledger(client)
+    ledger = ledger_of(client)
     seed_roster(client, students=("s1",))
     _benchmark_below_the_edge(ledger, "s1", 2**31, 2**31)
     post(client, attempt("s1", "o1"))
@@ -316,7 +312,7 @@ def test_an_event_id_postgresql_cannot_store_is_set_aside_not_retried_forever(
     passing trouble, it was retried forever. Nor does it store NUL in text,
     and the record of the event must not be poison itself. Both are the
     event's: set aside there (SQLite holds them), and a rebuild agrees."""
-    ledger = _ledger(client)
+    ledger = ledger_of(client)
     seed_roster(client, students=("s1", "s2"))
     body = {"objective_id": "o1", "form": "A", "evidence": "quiz", "score": {"correct": 9, "total": 10}}
     _, at = _below_the_edge(ledger, "s2", "attempt", body, event_id=event_id)

@@ -12,13 +12,7 @@ from sqlalchemy import select
 from domain.growth import week_start
 from services.bootstrap import Ledger
 from services.projections.rebuild import rebuild
-from tests.helpers import RULE_9_OF_10, attempt, new_id, post, projected, seed_roster
-
-
-def _ledger(c: TestClient) -> Ledger:
-    ledger: Ledger = c.app.state.ledger  # type: ignore[attr-defined]
-    return ledger
-
+from tests.helpers import RULE_9_OF_10, attempt, ledger_of, new_id, post, projected, seed_roster
 
 # A scope each role may hold (infra/tokens.py SCOPE_RULES), for tests of what it may not do.
 FIT = {
@@ -31,7 +25,7 @@ FIT = {
 
 
 def _as(c: TestClient, role: str, *scopes: str) -> dict[str, str]:
-    token = _ledger(c).tokens.create(role, list(scopes), f"{role}-test")
+    token = ledger_of(c).tokens.create(role, list(scopes), f"{role}-test")
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -112,11 +106,11 @@ def test_contradictions_open_resolve_and_keep_history(client: TestClient) -> Non
     assert _row(m, "o2")["status"] == "not_started" and _row(m, "o2")["flags"] == ["benchmark_disagrees"]
 
     # The same benchmark delivered again changes nothing.
-    before = _mastery_tables(_ledger(client))
+    before = _mastery_tables(ledger_of(client))
     again = post(client, bench)
     assert again["duplicates"] == 1
     assert _contradictions(client, again["position"], class_id="c1") == open_
-    assert _mastery_tables(_ledger(client)) == before
+    assert _mastery_tables(ledger_of(client)) == before
 
     # A late quiz that occurred before the benchmark: o2 is now in progress, the
     # contradiction still stands from the same moment.
@@ -167,7 +161,7 @@ def test_contradictions_open_resolve_and_keep_history(client: TestClient) -> Non
 
     # Idempotent: the whole log applied again to the live tables changes nothing;
     # a rebuild gives the same tables row for row.
-    ledger = _ledger(client)
+    ledger = ledger_of(client)
     assert projected(ledger, p3)
     before = _mastery_tables(ledger)
     mastery = next(p for p in ledger.runner.projections if p.name == "mastery")

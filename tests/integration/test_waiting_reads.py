@@ -19,9 +19,8 @@ from fastapi.testclient import TestClient
 
 from infra.settings import Settings
 from services.app import create_app
-from services.bootstrap import Ledger
 from services.waiting import PositionWatcher
-from tests.helpers import attempt, post, seed_roster
+from tests.helpers import attempt, ledger_of, post, seed_roster
 
 FLOOD = 100
 LIMIT = 64  # the default of MASTERY_MAX_WAITING_READS
@@ -31,11 +30,6 @@ UNREACHABLE = 10**12
 def _watcher(client: TestClient) -> PositionWatcher:
     watcher: PositionWatcher = client.app.state.waiting  # type: ignore[attr-defined]
     return watcher
-
-
-def _ledger(client: TestClient) -> Ledger:
-    ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
-    return ledger
 
 
 def _until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
@@ -59,7 +53,7 @@ def _problem_503(r: httpx.Response) -> None:
 def test_a_flood_of_waiting_reads_leaves_ordinary_reads_answering(client: TestClient) -> None:
     seed_roster(client)
     position = post(client, attempt("s1", "o1", correct=9))["position"]
-    teacher = {"Authorization": f"Bearer {_ledger(client).tokens.create('teacher', ['class:c1'], 't1')}"}
+    teacher = {"Authorization": f"Bearer {ledger_of(client).tokens.create('teacher', ['class:c1'], 't1')}"}
     watcher = _watcher(client)
 
     def waiting_read() -> httpx.Response:
@@ -76,7 +70,7 @@ def test_a_flood_of_waiting_reads_leaves_ordinary_reads_answering(client: TestCl
         refused = [f.result() for f in flood if f.done()]
         # The 64 waits hold no read connection: what is out at most is the
         # watcher's poll and the runner's once-a-second tick.
-        checked_out = _ledger(client).reader.pool.checkedout()  # type: ignore[attr-defined]
+        checked_out = ledger_of(client).reader.pool.checkedout()  # type: ignore[attr-defined]
 
         started = time.monotonic()
         ordinary = client.get("/v1/students/s1/mastery", headers=teacher)
@@ -110,7 +104,7 @@ def test_a_wait_returns_as_soon_as_the_write_is_projected(client: TestClient) ->
     """A read that waits for a write it has not seen yet, still answered 200
     once the runner has applied it: the wait ends on the runner's batch."""
     seed_roster(client)
-    head = _ledger(client).store.head_position()
+    head = ledger_of(client).store.head_position()
     with ThreadPoolExecutor(1) as pool:
         read = pool.submit(client.get, "/v1/students/s1/mastery", params={"min_position": head + 1})
         _until(lambda: _watcher(client).waiting == 1 or read.done(), "the read never waited")
@@ -161,7 +155,7 @@ def test_in_a_query_process_the_wait_ends_when_another_process_projects(settings
         projecting.headers.update(auth)
         query.headers.update(auth)
         seed_roster(projecting)
-        head = _ledger(projecting).store.head_position()
+        head = ledger_of(projecting).store.head_position()
         with ThreadPoolExecutor(1) as pool:
             read = pool.submit(query.get, "/v1/students/s1/mastery", params={"min_position": head + 1})
             _until(lambda: _watcher(query).waiting == 1 or read.done(), "the read never waited")
