@@ -75,7 +75,7 @@ def open_read_store(settings: Settings) -> Engine:
 
     else:
         engine = create_engine(
-            _sqlalchemy_url(settings.database_url),
+            sqlalchemy_url(settings.database_url),
             pool_size=10,
             max_overflow=10,
             pool_pre_ping=True,
@@ -90,7 +90,7 @@ def open_read_store(settings: Settings) -> Engine:
     return engine
 
 
-def _sqlalchemy_url(database_url: str) -> str:
+def sqlalchemy_url(database_url: str) -> str:
     url = database_url.replace("postgres://", "postgresql://", 1)
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
@@ -106,7 +106,7 @@ def open_reader(settings: Settings, engine: Engine) -> Engine:
     """
     if settings.database_url is None:
         return engine
-    return create_engine(_sqlalchemy_url(settings.database_url), pool_size=10, max_overflow=10, **_JSON)
+    return create_engine(sqlalchemy_url(settings.database_url), pool_size=10, max_overflow=10, **_JSON)
 
 
 def create_tables(engine: Engine, tables: Sequence[Table]) -> None:

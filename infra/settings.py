@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROLES = ("all", "ingest", "relay", "projections", "query")
@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MASTERY_", extra="ignore")
 
     database_url: str | None = None
+    # The trust store on PostgreSQL (infra/trust.py): unset, the schema
+    # mastery_trust of MASTERY_DATABASE_URL's database.
+    trust_database_url: str | None = None
     kafka_bootstrap: str | None = None
     bootstrap_token: SecretStr | None = None
     data_dir: Path = Path(".mastery")
@@ -34,15 +37,15 @@ class Settings(BaseSettings):
     # answered 503 at once. A wait holds no thread or connection, only memory.
     max_waiting_reads: int = Field(default=64, ge=0)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "trust_database_url")
     @classmethod
-    def _postgres_only(cls, v: str | None) -> str | None:
+    def _postgres_only(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is None or v == "":
             return None
         if not v.startswith(("postgresql://", "postgres://")):
             # Name only the scheme: the rest of a URL may hold a password.
             got = f"scheme {v.split('://')[0]!r}" if "://" in v else "no scheme"
-            raise ValueError(f"MASTERY_DATABASE_URL must be a postgresql:// URL, got {got}")
+            raise ValueError(f"MASTERY_{str(info.field_name).upper()} must be a postgresql:// URL, got {got}")
         return v
 
     @property

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import JSON, Column, DateTime, Engine, String, Table, or_, select, update
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from infra.readstore import metadata
+from infra.trust import trust_metadata
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def check_scopes(role: str, scopes: list[str]) -> None:
 
 auth_tokens = Table(
     "auth_tokens",
-    metadata,
+    trust_metadata,
     Column("token_id", String, primary_key=True),
     Column("token_hash", String, nullable=False, unique=True),
     Column("role", String, nullable=False),
@@ -72,7 +71,7 @@ auth_tokens = Table(
     Column("name", String, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
-    # Added after the table (nullable, so infra.readstore adds them to an older store).
+    # Added after the table (nullable, so create_tables adds them to an older store).
     Column("expires_at", DateTime(timezone=True)),
     Column("last_used_at", DateTime(timezone=True)),
 )
@@ -196,11 +195,8 @@ class TokenStore:
                 for tid, name, role, scopes, created, *rest in conn.execute(q)
             ]
 
-    def authenticate(self, token: str, conn: Connection | None = None) -> Principal | None:
-        """`conn`: a connection the caller already holds (a request's), which
-        saves checking out another one.
-
-        The table is read on every call, so a token revoked or expired is
+    def authenticate(self, token: str) -> Principal | None:
+        """The table is read on every call, so a token revoked or expired is
         refused at once by every process; its last use is written at most
         once a minute per token (`LAST_USED_EVERY`), not on every read, and
         by a thread of its own (`_note_use`)."""
@@ -212,11 +208,8 @@ class TokenStore:
         q = select(t.token_id, t.role, t.name, t.scopes, t.revoked_at, t.expires_at).where(
             t.token_hash == _hash(token)
         )
-        if conn is not None:
+        with self.engine.connect() as conn:
             row = conn.execute(q).first()
-        else:
-            with self.engine.connect() as own:
-                row = own.execute(q).first()
         if row is None or row.revoked_at is not None:
             return None
         now = datetime.now(UTC)

@@ -13,6 +13,7 @@ from infra.eventstore import LedgerStore, open_event_store
 from infra.readstore import open_read_store, open_reader
 from infra.settings import Settings
 from infra.tokens import TokenStore
+from infra.trust import adopt_read_store_secrets, open_trust_store
 from services.catalog import Catalog
 from services.ingest.roster import RosterWriter
 from services.ingest.writer import EventWriter
@@ -32,6 +33,7 @@ class Ledger:
     roster: RosterWriter
     runner: ProjectionRunner
     tokens: TokenStore
+    trust: Engine  # the trust store (infra/trust.py): keys, secrets, tokens, access log
     reader: Engine  # what requests read through (services/http.py ReadDep)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -60,12 +62,15 @@ class Ledger:
         if self.reader is not self.engine:
             self.reader.dispose()
         self.engine.dispose()
+        self.trust.dispose()
         self.store.factory.close()
 
 
 def build_ledger(settings: Settings) -> Ledger:
     store = open_event_store(settings)
     engine = open_read_store(settings)
+    trust = open_trust_store(settings)
+    adopt_read_store_secrets(settings, engine, trust)
     catalog = Catalog(store)
 
     def versions_of(ids: Sequence[str]) -> Mapping[str, Sequence[RuleVersion]]:
@@ -82,6 +87,7 @@ def build_ledger(settings: Settings) -> Ledger:
         writer=EventWriter(store, catalog),
         roster=RosterWriter(store),
         runner=runner,
-        tokens=TokenStore(engine, token),
+        tokens=TokenStore(trust, token),
+        trust=trust,
         reader=open_reader(settings, engine),
     )

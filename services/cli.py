@@ -281,7 +281,7 @@ def export_cmd(
         _die(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     ledger = existing_ledger(data_dir)
     try:
-        export = plan_export(ledger.store, ledger.catalog, ledger.engine, kind, fmt, pseudonymise)
+        export = plan_export(ledger.store, ledger.catalog, ledger.trust, kind, fmt, pseudonymise)
         target = open(out_file, "wb") if out_file else sys.stdout.buffer  # noqa: SIM115
         try:
             for chunk in export.chunks:

@@ -42,6 +42,7 @@ class Adapters(Protocol):
     tokens: TokenStore
     engine: Engine  # the read models, read and written
     reader: Engine  # what requests read through (ReadDep)
+    trust: Engine  # the trust store: keys, secrets, tokens, access log (infra/trust.py)
 
     @property
     def projection_names(self) -> list[str]: ...
@@ -72,18 +73,23 @@ async def _read_models(request: Request) -> Engine:
     return adapters(request).engine
 
 
+async def _trust(request: Request) -> Engine:
+    return adapters(request).trust
+
+
 EventStoreDep = Annotated[LedgerStore, Depends(_event_store)]
 CatalogDep = Annotated[Catalog, Depends(_catalog)]
 TokensDep = Annotated[TokenStore, Depends(_tokens)]
 ReadModelsDep = Annotated[Engine, Depends(_read_models)]
+TrustDep = Annotated[Engine, Depends(_trust)]
 
 
-def authenticate(request: Request, tokens: TokenStore, conn: Connection | None = None) -> Principal:
+def authenticate(request: Request, tokens: TokenStore) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise StarletteHTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
-    principal = tokens.authenticate(token.strip(), conn)
+    principal = tokens.authenticate(token.strip())
     if principal is None:
         raise StarletteHTTPException(401, "unknown, revoked or expired token", {"WWW-Authenticate": "Bearer"})
     request.state.principal = principal
@@ -197,7 +203,7 @@ def _try_read(
     try:
         conn.execution_options(isolation_level="AUTOCOMMIT")
         if who is None:
-            who = authenticate(request, ledger.tokens, conn)
+            who = authenticate(request, ledger.tokens)
         # Read before the endpoint's own queries, it is a floor: what they
         # read reflects at least this position.
         position = reached_position(conn, ledger.projection_names)

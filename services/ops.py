@@ -121,6 +121,12 @@ def _read_store(ledger: Ledger) -> str | None:
     return None
 
 
+def _trust_store(ledger: Ledger) -> str | None:
+    with ledger.trust.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return None
+
+
 def _nothing_set_aside(ledger: Ledger) -> str | None:
     """Set-aside events (services/projections/parked.py) leave the read models
     short of them, and of every later event of their streams, until a retry."""
@@ -138,6 +144,7 @@ class Ops:
         default_factory=lambda: [
             Check("event store", _event_store),
             Check("read store", _read_store),
+            Check("trust store", _trust_store),
             Check("projections", _nothing_set_aside),
         ]
     )

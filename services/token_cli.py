@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -44,17 +46,14 @@ def create(
     from infra.tokens import TokenStore, check_scopes
 
     scopes = list(scope or [])
-    engine = _engine(data_dir)
-    try:
+    with _stores(data_dir) as (read_models, trust):
         try:
             check_scopes(role, scopes)  # the scope's kind first: then what it names
-            _check_named(engine, scopes)
+            _check_named(read_models, scopes)
             lifetime = timedelta(days=expires_in) if expires_in is not None else None
-            token = TokenStore(engine).create(role, scopes, name or role, expires_in=lifetime)
+            token = TokenStore(trust).create(role, scopes, name or role, expires_in=lifetime)
         except ValueError as e:
             _die(str(e))
-    finally:
-        engine.dispose()
     print(token)
 
 
@@ -64,11 +63,8 @@ def list_tokens(data_dir: DataDir = None) -> None:
     from infra.tokens import TokenStore
     from services.cli_table import aligned
 
-    engine = _engine(data_dir)
-    try:
-        tokens = TokenStore(engine).list()
-    finally:
-        engine.dispose()
+    with _stores(data_dir) as (_, trust):
+        tokens = TokenStore(trust).list()
     header = ("id", "name", "role", "scopes", "created", "expires", "last used", "revoked")
     rows = [
         (
@@ -94,22 +90,30 @@ def revoke(
     """Revoke a token: every process refuses it (401) from its next request."""
     from infra.tokens import TokenStore
 
-    engine = _engine(data_dir)
-    try:
-        revoked = TokenStore(engine).revoke(token_or_id)
-    finally:
-        engine.dispose()
+    with _stores(data_dir) as (_, trust):
+        revoked = TokenStore(trust).revoke(token_or_id)
     if not revoked:
         _die("no such token, or it is already revoked")  # the argument may be a secret: not echoed
     print("revoked")
 
 
-def _engine(data_dir: Path | None) -> Engine:
-    # A store that exists, announced on stderr: a typo in --data-dir must not
-    # mint a token into a new, empty store.
+@contextmanager
+def _stores(data_dir: Path | None) -> Iterator[tuple[Engine, Engine]]:
+    """The read models (what a scope names) and the trust store (the tokens)
+    of a store that exists, announced on stderr: a typo in --data-dir must not
+    mint a token into a new, empty store."""
     from infra.readstore import open_read_store
+    from infra.trust import adopt_read_store_secrets, open_trust_store
 
-    return open_read_store(existing_settings(data_dir))
+    settings = existing_settings(data_dir)
+    read_models = open_read_store(settings)
+    trust = open_trust_store(settings)
+    try:
+        adopt_read_store_secrets(settings, read_models, trust)
+        yield read_models, trust
+    finally:
+        trust.dispose()
+        read_models.dispose()
 
 
 def _check_named(engine: Engine, scopes: list[str]) -> None:

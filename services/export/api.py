@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from services.errors import NotReady
 from services.export.export import ExportKind, plan_export
 from services.export.formats import MEDIA_TYPES, Format
-from services.http import CatalogDep, EventStoreDep, MinPosition, PrincipalDep, ReadModelsDep, require_role
+from services.http import CatalogDep, EventStoreDep, MinPosition, PrincipalDep, TrustDep, require_role
 
 router = APIRouter(prefix="/v1")
 EXPORTERS = ("admin", "auditor", "analyst")
@@ -27,7 +27,7 @@ EXPORTERS = ("admin", "auditor", "analyst")
 def get_export(
     store: EventStoreDep,
     catalog: CatalogDep,
-    read_models: ReadModelsDep,
+    trust: TrustDep,
     who: PrincipalDep,
     kind: Annotated[ExportKind, Query(description="events: every learning event; mastery: status changes")],
     fmt: Annotated[Format, Query(alias="format")] = "ndjson",
@@ -38,7 +38,7 @@ def get_export(
 ) -> StreamingResponse:
     require_role(who, *EXPORTERS)
     analyst = who.role == "analyst"
-    export = plan_export(store, catalog, read_models, kind, fmt, pseudonymise or analyst)
+    export = plan_export(store, catalog, trust, kind, fmt, pseudonymise or analyst)
     # The export reads the log itself, cut at its head: every position a write
     # has answered is in it at once. One beyond the head is not there yet.
     if min_position is not None and min_position > export.position:

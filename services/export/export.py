@@ -49,16 +49,16 @@ class Export:
 def plan_export(
     store: LedgerStore,
     catalog: Catalog,
-    read_models: Engine,
+    trust: Engine,
     kind: ExportKind,
     fmt: Format,
     pseudonymise: bool,
 ) -> Export:
     """Fix the cut now; the rows are read lazily as `chunks` is iterated.
-    `read_models` holds the pseudonym secret."""
+    `trust` holds the pseudonym secret."""
     started = datetime.now(UTC)
     position = store.head_position()
-    redaction = Redaction(Pseudonymiser(pseudonym_secret(read_models))) if pseudonymise else None
+    redaction = Redaction(Pseudonymiser(pseudonym_secret(trust))) if pseudonymise else None
     if kind == "events":
         chunks = encode(fmt, EVENT_COLUMNS, event_batches(store, position, redaction))
     else:

@@ -75,7 +75,7 @@ def test_health_with_a_token_says_which_process_and_where_the_log_is(client: Tes
 def test_ready_when_both_stores_answer(client: TestClient, settings: Settings) -> None:
     r = client.get("/ready", headers=NO_TOKEN)
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "checks": ["event store", "read store", "projections"]}
+    assert r.json() == {"status": "ready", "checks": ["event store", "read store", "trust store", "projections"]}
     assert not _leaks(r.text, settings)
 
 
@@ -94,7 +94,7 @@ def _stores_down(settings: Settings, ledger: Ledger) -> Iterator[list[str]]:
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [dbname]
             )
             try:
-                yield ["event store", "read store"]
+                yield ["event store", "read store", "trust store"]
             finally:
                 admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true')
         return
@@ -119,7 +119,8 @@ def test_ready_is_503_naming_the_store_that_does_not_answer(client: TestClient, 
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.headers["retry-after"]
     detail = r.json()["detail"]
-    assert [name for name in ("event store", "read store") if f"{name} does not answer" in detail] == down
+    names = ("event store", "read store", "trust store")
+    assert [name for name in names if f"{name} does not answer" in detail] == down
     assert took < 2 * ANSWER_WITHIN + 1  # a probe has a timeout of its own; this one answers in time
     assert not _leaks(r.text, settings)
     # /metrics still answers: latencies matter most when a store is down.

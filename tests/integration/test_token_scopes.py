@@ -6,6 +6,7 @@ and `token revoke`; `--expires-in` (issue 11)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 from infra import tokens as tokens_module
 from infra.settings import Settings
 from infra.tokens import ROLES, SCOPE_RULES, auth_tokens
+from services.export.pseudonyms import Pseudonymiser, pseudonym_secret
 from services import cli, token_cli
 from services.bootstrap import Ledger, build_ledger
 from tests.helpers import projected, seed_roster
@@ -79,7 +81,7 @@ def _cli(*args: str) -> tuple[int, str, str]:
 
 
 def _tokens(ledger: Ledger) -> int:
-    with ledger.engine.connect() as conn:
+    with ledger.trust.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(auth_tokens)).scalar_one())
 
 
@@ -168,9 +170,11 @@ def test_an_expired_token_answers_401(cli_env: Ledger, client: TestClient) -> No
     assert _read(client, token) == 200
 
 
-def test_a_store_made_before_expiry_gains_the_columns_and_keeps_its_tokens(settings: Settings) -> None:
-    """auth_tokens as stores created before issue 11 hold it (no expires_at,
-    no last_used_at): opening the store adds the columns, and its tokens work."""
+def test_a_store_made_before_the_trust_store_keeps_its_tokens_and_pseudonyms(settings: Settings) -> None:
+    """auth_tokens as stores created before issue 11 hold it in the read-model
+    database (no expires_at, no last_used_at), beside the pseudonym secret:
+    opening the store moves both into the trust store, with every column, and
+    drops them from the read models; the tokens work, the pseudonyms stay."""
     old = Table(
         "auth_tokens",
         MetaData(),
@@ -199,12 +203,17 @@ def test_a_store_made_before_expiry_gains_the_columns_and_keeps_its_tokens(setti
                 created_at=datetime(2026, 9, 1, tzinfo=UTC),
             )
         )
+        conn.exec_driver_sql("CREATE TABLE export_secrets (name VARCHAR PRIMARY KEY, secret VARCHAR NOT NULL)")
+        conn.exec_driver_sql(f"INSERT INTO export_secrets VALUES ('student_pseudonym', '{OLD_SECRET.hex()}')")
     engine.dispose()
     ledger = build_ledger(settings)
     try:
-        with ledger.engine.connect() as conn:
+        assert not {"auth_tokens", "export_secrets"} & set(inspect(ledger.engine).get_table_names())
+        with ledger.trust.connect() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("auth_tokens")}
         assert columns == {c.name for c in auth_tokens.columns}
+        expected = "p-" + hmac.new(OLD_SECRET, b"s1", hashlib.sha256).hexdigest()[:32]
+        assert Pseudonymiser(pseudonym_secret(ledger.trust))("s1") == expected
         principal = ledger.tokens.authenticate(token)
         assert principal is not None and (principal.token_id, principal.scopes) == ("t-old", ("school:sch1",))
         ledger.tokens.flush()
@@ -215,6 +224,7 @@ def test_a_store_made_before_expiry_gains_the_columns_and_keeps_its_tokens(setti
     build_ledger(settings).close()  # and again: nothing left to add
 
 
+OLD_SECRET = bytes(range(32))
 OLD_COLUMNS = ("token_id", "token_hash", "role", "scopes", "name", "created_at", "revoked_at")
 
 
