@@ -27,3 +27,11 @@ def school_stream(school_id: str) -> UUID:
 
 def class_stream(class_id: str) -> UUID:
     return uuid5(NAMESPACE, f"class:{class_id}")
+
+
+@lru_cache(maxsize=65536)
+def profile_stream(student_id: str) -> UUID:
+    """The stream holding a student's profile (name, grade, school) and its
+    erasure: apart from the learning stream, so that changing a name loads no
+    learning history."""
+    return uuid5(NAMESPACE, f"profile:{student_id}")

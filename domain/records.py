@@ -34,6 +34,17 @@ EVIDENCE_KINDS = (
     "other",
 )
 OverrideStatus = Literal["mastered", "not_mastered", "cleared"]
+# Personal data of each record type: free text, sealed under the student's key
+# (domain/learner.py), never part of a record the rules read.
+PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "attempt": ("notes",),
+    "retake": ("notes",),
+    "reflection": ("text", "error_analysis"),
+    "override": ("reason",),
+    "benchmark": (),
+    "goal": (),
+    "void": ("reason",),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,19 +116,20 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Reflection:
+    """That a student reflected on an attempt (what they wrote is personal data)."""
+
     meta: Meta
     on_event: str
-    text: str
-    error_analysis: tuple[Mapping[str, Any], ...]
     type: RecordType = "reflection"
 
 
 @dataclass(frozen=True, slots=True)
 class Override:
+    """A teacher's decision (their reason is personal data)."""
+
     meta: Meta
     objective_id: str
     status: OverrideStatus
-    reason: str
     type: RecordType = "override"
 
 
@@ -149,7 +161,6 @@ class Goal:
 class Void:
     meta: Meta
     target_event_id: str
-    reason: str
     type: RecordType = "void"
 
 
@@ -157,7 +168,9 @@ LearningRecord = Evidence | Reflection | Override | Benchmark | Goal | Void
 
 
 def parse_record(record_type: str, meta: Meta, body: Mapping[str, Any]) -> LearningRecord:
-    """Build the typed record from a learning event's type and body."""
+    """Build the typed record from a learning event's type and payload (a
+    stored event's, or a read-model row's copy of it; rows written before
+    schema version 2 hold the version-1 body, which reads the same here)."""
     if record_type in ("attempt", "retake"):
         acc = body.get("accommodations") or {}
         return Evidence(
@@ -171,18 +184,12 @@ def parse_record(record_type: str, meta: Meta, body: Mapping[str, Any]) -> Learn
             retake_of=body.get("retake_of") if record_type == "retake" else None,
         )
     if record_type == "reflection":
-        return Reflection(
-            meta=meta,
-            on_event=body["on_event"],
-            text=body.get("text", ""),
-            error_analysis=tuple(body.get("error_analysis") or ()),
-        )
+        return Reflection(meta=meta, on_event=body["on_event"])
     if record_type == "override":
         return Override(
             meta=meta,
             objective_id=body["objective_id"],
             status=body["status"],
-            reason=body.get("reason", ""),
         )
     if record_type == "benchmark":
         return Benchmark(
@@ -202,7 +209,7 @@ def parse_record(record_type: str, meta: Meta, body: Mapping[str, Any]) -> Learn
             due=due if isinstance(due, date) else date.fromisoformat(due),
         )
     if record_type == "void":
-        return Void(meta=meta, target_event_id=body["target_event_id"], reason=body.get("reason", ""))
+        return Void(meta=meta, target_event_id=body["target_event_id"])
     raise ValueError(f"unknown learning record type {record_type!r}")
 
 

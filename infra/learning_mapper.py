@@ -28,8 +28,8 @@ from domain.learner import LEARNING_EVENT_CLASSES, learning_event
 
 __all__ = ["LearningEventMapper", "NewLearningEvent"]
 
-# (record type, stream, version, student_id, event_id, occurred_at, body)
-NewLearningEvent = tuple[str, UUID, int, str, str, datetime, dict[str, Any]]
+# (record type, stream, version, student_id, event_id, occurred_at, payload, sealed personal data)
+NewLearningEvent = tuple[str, UUID, int, str, str, datetime, dict[str, Any], str | None]
 
 
 class LearningEventMapper:
@@ -38,7 +38,10 @@ class LearningEventMapper:
             raise TypeError("LearningEventMapper writes the JSON transcoder's format")
         self.mapper = mapper
         self.transcoder: JSONTranscoder = mapper.transcoder
-        self.topics = {record_type: get_topic(cls) for record_type, cls in LEARNING_EVENT_CLASSES.items()}
+        classes = LEARNING_EVENT_CLASSES.items()
+        self.topics = {record_type: get_topic(cls) for record_type, cls in classes}
+        self.fields = {record_type: cls.payload_fields for record_type, cls in classes}
+        self.versions = {record_type: cls.class_version for record_type, cls in classes}
         self._check_against_library()
 
     def stored_events(
@@ -52,23 +55,26 @@ class LearningEventMapper:
         wrap = self._wrap_datetime()
         encode = self.transcoder.encode
         compressor, cipher = self.mapper.compressor, self.mapper.cipher
-        topics = self.topics
+        topics, fields, versions = self.topics, self.fields, self.versions
         timestamp = wrap(recorded_at)
         out: list[StoredEvent] = []
-        for record_type, stream, version, student_id, event_id, occurred_at, body in events:
-            # The keys and their order are those of vars(Learner.LearningEvent)
-            # without originator_id and originator_version, as Mapper.to_stored_event has them.
-            state = encode(
-                {
-                    "timestamp": timestamp,
-                    "student_id": student_id,
-                    "event_id": event_id,
-                    "occurred_at": wrap(occurred_at),
-                    "recorded_by": recorded_by,
-                    "request_id": request_id,
-                    "body": body,
-                }
-            )
+        for record_type, stream, version, student_id, event_id, occurred_at, payload, personal in events:
+            # The keys and their order are those of vars() of the event class
+            # without originator_id and originator_version, then its class
+            # version, as Mapper.to_stored_event has them.
+            values: dict[str, Any] = {
+                "timestamp": timestamp,
+                "student_id": student_id,
+                "event_id": event_id,
+                "occurred_at": wrap(occurred_at),
+                "recorded_by": recorded_by,
+                "request_id": request_id,
+                "personal": personal,
+            }
+            for name in fields[record_type]:
+                values[name] = payload.get(name)
+            values["class_version"] = versions[record_type]
+            state = encode(values)
             if compressor:
                 state = compressor.compress(state)
             if cipher:
@@ -87,6 +93,7 @@ class LearningEventMapper:
 
     def _check_against_library(self) -> None:
         now = datetime.now(UTC)
+        payload = {"objective_id": "probe-objective", "score": {"percent": 12.5}}
         probe = learning_event(
             "attempt",
             student_id="probe",
@@ -96,10 +103,11 @@ class LearningEventMapper:
             occurred_at=now,
             recorded_by="probe:who",
             request_id="probe-request",
-            body={"score": {"percent": 12.5}},
+            payload=payload,
+            personal="A1.probe",
         )
         ours = self.stored_events(
-            [("attempt", probe.originator_id, 2, "probe", "probe-event", now, {"score": {"percent": 12.5}})],
+            [("attempt", probe.originator_id, 2, "probe", "probe-event", now, payload, "A1.probe")],
             recorded_at=now,
             recorded_by="probe:who",
             request_id="probe-request",

@@ -93,7 +93,7 @@ def at_heads(stored_events: Sequence[StoredEvent], heads: dict[UUID, int]) -> li
     for e in stored_events:
         stream = e.originator_id
         assert isinstance(stream, UUID)
-        v = following[stream] = following.get(stream, heads[stream]) + 1
+        v = following[stream] = following.get(stream, heads.get(stream, 0)) + 1
         out.append(e if v == e.originator_version else StoredEvent(stream, v, e.topic, e.state))
     return out
 

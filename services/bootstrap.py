@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from domain.rules.status import RuleVersion
 from infra.eventstore import LedgerStore, open_event_store
+from infra.keys import StudentKeys
 from infra.readstore import open_read_store, open_reader
 from infra.settings import Settings
 from infra.tokens import TokenStore
@@ -34,6 +35,7 @@ class Ledger:
     runner: ProjectionRunner
     tokens: TokenStore
     trust: Engine  # the trust store (infra/trust.py): keys, secrets, tokens, access log
+    keys: StudentKeys
     reader: Engine  # what requests read through (services/http.py ReadDep)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -72,6 +74,7 @@ def build_ledger(settings: Settings) -> Ledger:
     trust = open_trust_store(settings)
     adopt_read_store_secrets(settings, engine, trust)
     catalog = Catalog(store)
+    keys = StudentKeys(trust)
 
     def versions_of(ids: Sequence[str]) -> Mapping[str, Sequence[RuleVersion]]:
         return {oid: view.versions for oid, view in catalog.get_many(ids).items()}
@@ -84,10 +87,11 @@ def build_ledger(settings: Settings) -> Ledger:
         store=store,
         engine=engine,
         catalog=catalog,
-        writer=EventWriter(store, catalog),
-        roster=RosterWriter(store),
+        writer=EventWriter(store, catalog, keys),
+        roster=RosterWriter(store, keys),
         runner=runner,
         tokens=TokenStore(trust, token),
         trust=trust,
+        keys=keys,
         reader=open_reader(settings, engine),
     )

@@ -17,6 +17,7 @@ from services.cli_store import die as _die
 from services.cli_store import existing_ledger
 from services.cli_store import load as _settings
 from services.cli_table import history_table
+from services.erase_cli import erase
 from services.projections_cli import projections_app
 from services.token_cli import token_app
 
@@ -28,6 +29,7 @@ SCALABLE_ROLES = ("ingest", "query")
 app = typer.Typer(help="Mastery Ledger: an event-sourced learning-record store.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(projections_app, name="projections")
+app.command("erase")(erase)
 err = Console(stderr=True)
 out = Console()
 
@@ -244,7 +246,7 @@ def replay(
     try:
         if not student_exists(ledger.store, student_id):
             _die(f"no student {student_id!r}")
-        rows = Replayer(ledger.store, ledger.catalog).history(student_id, t_as_of, t_known)
+        rows = Replayer(ledger.store, ledger.catalog, ledger.keys).history(student_id, t_as_of, t_known)
     finally:
         ledger.close()
     out.print(f"History of {student_id}", highlight=False, markup=False)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infra.eventstore import LedgerStore
+from infra.keys import StudentKeys
 from infra.readmodels import classes, enrolments, students
 from infra.readstore import reached_position
 from infra.tokens import Principal, TokenStore
@@ -43,6 +44,7 @@ class Adapters(Protocol):
     engine: Engine  # the read models, read and written
     reader: Engine  # what requests read through (ReadDep)
     trust: Engine  # the trust store: keys, secrets, tokens, access log (infra/trust.py)
+    keys: StudentKeys  # students' keys, to open their personal data
 
     @property
     def projection_names(self) -> list[str]: ...
@@ -77,11 +79,16 @@ async def _trust(request: Request) -> Engine:
     return adapters(request).trust
 
 
+async def _keys(request: Request) -> StudentKeys:
+    return adapters(request).keys
+
+
 EventStoreDep = Annotated[LedgerStore, Depends(_event_store)]
 CatalogDep = Annotated[Catalog, Depends(_catalog)]
 TokensDep = Annotated[TokenStore, Depends(_tokens)]
 ReadModelsDep = Annotated[Engine, Depends(_read_models)]
 TrustDep = Annotated[Engine, Depends(_trust)]
+KeysDep = Annotated[StudentKeys, Depends(_keys)]
 
 
 def authenticate(request: Request, tokens: TokenStore) -> Principal:

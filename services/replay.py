@@ -11,13 +11,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from domain.ids import learner_stream
+from domain.ids import learner_stream, profile_stream
 from domain.learner import Learner
 from domain.records import Benchmark, LearningRecord, Void, percent_text, sole_objective
 from domain.rules.benchmark import Contradiction, contradiction, flagged, with_benchmarks
 from domain.rules.status import RuleVersion, Status, compute_status, visible, voided_ids
 from domain.rules.timeline import StatusTimeline
 from infra.eventstore import LedgerStore
+from infra.keys import Opener, StudentKeys
 from services.catalog import Catalog
 
 
@@ -32,11 +33,16 @@ class Replayed(NamedTuple):
     objective_id: str | None
     record_type: str
     request_id: str
-    body: dict[str, Any]
+    payload: dict[str, Any]
+    personal: str | dict[str, Any] | None  # sealed (infra/sealing.py); opened only to be shown
+
+
+Related = tuple[LearningRecord, dict[str, Any]]  # a record and its personal data, opened
 
 
 def student_exists(store: LedgerStore, student_id: str) -> bool:
-    return bool(store.indexed.select_heads([learner_stream(student_id)]))
+    # A profile stream; or, from a store before schema version 2, a learning stream the profile opened.
+    return bool(store.indexed.select_heads([profile_stream(student_id), learner_stream(student_id)]))
 
 
 def load_stream(store: LedgerStore, student_id: str) -> list[Replayed]:
@@ -55,7 +61,7 @@ def replayed(events: Iterable[Learner.LearningEvent]) -> list[Replayed]:
         oid = sole_objective(rec, objective_of)
         if oid:
             objective_of[ev.event_id] = oid
-        out.append(Replayed(rec, oid, ev.record_type, ev.request_id, ev.body))
+        out.append(Replayed(rec, oid, ev.record_type, ev.request_id, ev.payload(), ev.personal))
     return out
 
 
@@ -64,12 +70,14 @@ def audit_trail(
     versions_of: Mapping[str, Sequence[RuleVersion]],
     as_of: datetime | None,
     known_at: datetime | None,
+    opener: Opener,
 ) -> list[dict[str, Any]]:
     """The history's rows: every event cut by `as_of` and `known_at`, in
     occurred_at order (ties by recording), with the status of its objective
     right after it, judged by the rule in force when it occurred.
     `versions_of` holds each objective's rule versions as known at `known_at`;
-    an objective missing from it has no status."""
+    an objective missing from it has no status. The payload is the event's as
+    sent, its personal data opened by `opener` (`[erased]` after an erasure)."""
     if as_of is None and known_at is None:
         entries = list(stream)
     else:
@@ -96,7 +104,7 @@ def audit_trail(
                 "recorded_at": meta.recorded_at,
                 "recorded_by": meta.recorded_by,
                 "request_id": entry.request_id,
-                "payload": entry.body,
+                "payload": shown_payload(entry, opener),
                 "voided": meta.event_id in voided,
                 "status_after": timeline.add(rec) if timeline is not None else None,
             }
@@ -104,14 +112,26 @@ def audit_trail(
     return rows
 
 
+def shown_payload(entry: Replayed, opener: Opener) -> dict[str, Any]:
+    """The payload as it was sent: without the fields it left out, with its
+    personal data opened."""
+    shown = {k: v for k, v in entry.payload.items() if v is not None}
+    shown.update(opener.personal(entry.record_type, entry.record.meta.event_id, entry.personal))
+    return shown
+
+
 def _occurred_order(r: Replayed) -> tuple[datetime, int]:
     return r.record.meta.order
 
 
 class Replayer:
-    def __init__(self, store: LedgerStore, catalog: Catalog) -> None:
+    def __init__(self, store: LedgerStore, catalog: Catalog, keys: StudentKeys) -> None:
         self.store = store
         self.catalog = catalog
+        self.keys = keys
+
+    def opener(self, student_id: str) -> Opener:
+        return Opener(self.keys.for_reading([student_id]).get(student_id))
 
     def statuses(self, student_id: str, as_of: datetime | None, known_at: datetime | None) -> list[Status]:
         stream = load_stream(self.store, student_id)
@@ -142,9 +162,10 @@ class Replayer:
 
     def explain(
         self, student_id: str, objective_id: str, as_of: datetime | None, known_at: datetime | None
-    ) -> tuple[Status, dict[str, Any] | None, list[LearningRecord], dict[str, Any] | None]:
-        """The status with the rule used, the records on the objective, and the
-        benchmark behind a `benchmark_disagrees` flag (None without one)."""
+    ) -> tuple[Status, dict[str, Any] | None, list[Related], dict[str, Any] | None]:
+        """The status with the rule used, the records on the objective each
+        with its personal data opened, and the benchmark behind a
+        `benchmark_disagrees` flag (None without one)."""
         stream = load_stream(self.store, student_id)
         recs = visible([r.record for r in stream], as_of, known_at)
         view = self.catalog.get(objective_id)
@@ -161,20 +182,28 @@ class Replayer:
                 "rule": rv.rule.model_dump(mode="json"),
             }
         ids = {r.meta.event_id for r in recs}
+        opener = self.opener(student_id)
         related = [
-            r.record for r in stream if r.objective_id == objective_id and r.record.meta.event_id in ids
+            (r.record, opener.personal(r.record_type, r.record.meta.event_id, r.personal))
+            for r in stream
+            if r.objective_id == objective_id and r.record.meta.event_id in ids
         ]
         return status, rule, related, _benchmark_behind(found, recs)
 
     def history(
-        self, student_id: str, as_of: datetime | None, known_at: datetime | None
+        self,
+        student_id: str,
+        as_of: datetime | None,
+        known_at: datetime | None,
+        opener: Opener | None = None,
     ) -> list[dict[str, Any]]:
         """Every learning event in occurred_at order, with the status of its
-        objective right after it (computed from what occurred up to it)."""
+        objective right after it (computed from what occurred up to it).
+        `opener`: how personal data is shown (default: opened with the student's key)."""
         stream = load_stream(self.store, student_id)
         views = self.catalog.get_many({r.objective_id for r in stream if r.objective_id})
         versions_of = {oid: view.versions_known_at(known_at) for oid, view in views.items()}
-        return audit_trail(stream, versions_of, as_of, known_at)
+        return audit_trail(stream, versions_of, as_of, known_at, opener or self.opener(student_id))
 
 
 def _benchmark_behind(

@@ -6,6 +6,7 @@ import time
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -133,3 +134,10 @@ def ledger_of(client: TestClient) -> Ledger:
     """The ledger of an in-process app (the `client` fixture's)."""
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
     return ledger
+
+
+def use_store(monkeypatch: pytest.MonkeyPatch, ledger: Ledger) -> None:
+    """Point the `mastery` commands (run in process by typer's CliRunner) at the ledger's store."""
+    monkeypatch.setenv("MASTERY_DATA_DIR", str(ledger.settings.data_dir))
+    if ledger.settings.database_url:
+        monkeypatch.setenv("MASTERY_DATABASE_URL", ledger.settings.database_url)

@@ -214,7 +214,7 @@ def compute_status(
             active.meta.occurred_at if mastered else None,
             flags,
             f"A teacher override ({active.status.replace('_', ' ')}, "
-            f"{active.meta.occurred_at.date().isoformat()}) decides: {active.reason}",
+            f"{active.meta.occurred_at.date().isoformat()}) decides",
             version_no,
             lines,
         )

@@ -13,6 +13,7 @@ from typing import Literal
 from sqlalchemy import Engine
 
 from infra.eventstore import LedgerStore
+from infra.keys import StudentKeys
 from services.catalog import Catalog
 from services.export.formats import MEDIA_TYPES, Format, encode
 from services.export.pseudonyms import Pseudonymiser, pseudonym_secret
@@ -58,10 +59,11 @@ def plan_export(
     `trust` holds the pseudonym secret."""
     started = datetime.now(UTC)
     position = store.head_position()
+    keys = StudentKeys(trust)
     redaction = Redaction(Pseudonymiser(pseudonym_secret(trust))) if pseudonymise else None
     if kind == "events":
-        chunks = encode(fmt, EVENT_COLUMNS, event_batches(store, position, redaction))
+        chunks = encode(fmt, EVENT_COLUMNS, event_batches(store, keys, position, redaction))
     else:
-        batches = mastery_batches(store, catalog, position, started, redaction)
+        batches = mastery_batches(store, catalog, keys, position, started, redaction)
         chunks = encode(fmt, MASTERY_COLUMNS, batches)
     return Export(kind, fmt, position, started, pseudonymise, chunks)

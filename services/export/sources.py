@@ -27,7 +27,9 @@ import orjson
 from eventsourcing.utils import get_topic
 
 from domain.learner import LEARNING_EVENT_CLASSES, Learner
+from domain.profile import StudentProfile
 from infra.eventstore import LedgerStore
+from infra.keys import Opener, StudentKeys
 from services.catalog import Catalog
 from services.replay import Replayer
 
@@ -36,7 +38,8 @@ Row = dict[str, Any]
 Batch = list[Row]
 
 LEARNING_TOPICS = tuple(get_topic(c) for c in LEARNING_EVENT_CLASSES.values())
-REGISTERED_TOPIC = get_topic(Learner.Registered)
+# Students come from their profiles; from stores before schema version 2, the learning streams they opened.
+REGISTERED_TOPICS = (get_topic(StudentProfile.Registered), get_topic(Learner.Registered))
 READ_BATCH = 5000
 
 # Payload fields an analyst sees. An allow-list, so a free-text field added to
@@ -124,11 +127,15 @@ class Redaction:
 
 
 def _own_objective(ev: Learner.LearningEvent) -> str | None:
-    oid = ev.body.get("objective_id")
+    oid = getattr(ev, "objective_id", None)  # attempts, retakes and overrides have one
     return str(oid) if oid is not None else None
 
 
-def event_batches(store: LedgerStore, cut: int, redaction: Redaction | None) -> Iterator[Batch]:
+def event_batches(
+    store: LedgerStore, keys: StudentKeys, cut: int, redaction: Redaction | None
+) -> Iterator[Batch]:
+    """With `redaction`, no personal data at all; without, opened with each
+    student's key (`[erased]` for an erased student)."""
     start = 0
     while True:
         notes = store.recorder.select_notifications(
@@ -144,11 +151,22 @@ def event_batches(store: LedgerStore, cut: int, redaction: Redaction | None) -> 
             events.append((n.id, ev))
         inherited = [ev.event_id for _, ev in events if ev.record_type in ("reflection", "void")]
         index = store.indexed.select_index(inherited) if inherited else {}
+        owners = {ev.student_id for _, ev in events if ev.personal is not None}
+        openers: dict[str, Opener] = {}
+        if redaction is None and owners:
+            found = keys.for_reading(owners)
+            openers = {sid: Opener(found.get(sid)) for sid in owners}
         rows: Batch = []
         for pos, ev in events:
             entry = index.get(ev.event_id)
             oid = entry.objective_id if entry is not None else _own_objective(ev)
-            body = ev.body if redaction is None else redaction.payload(ev.body)
+            payload = {k: v for k, v in ev.payload().items() if v is not None}
+            if redaction is not None:
+                body = redaction.payload(payload)
+            else:
+                opener = openers.get(ev.student_id)
+                personal = opener.personal(ev.record_type, ev.event_id, ev.personal) if opener else {}
+                body = {**payload, **personal}
             rows.append(
                 {
                     "position": pos,
@@ -174,25 +192,31 @@ def registered_students(store: LedgerStore, cut: int) -> list[str]:
     ids: set[str] = set()
     start = 0
     while notes := store.recorder.select_notifications(
-        start, READ_BATCH, stop=cut, topics=(REGISTERED_TOPIC,), inclusive_of_start=False
+        start, READ_BATCH, stop=cut, topics=REGISTERED_TOPICS, inclusive_of_start=False
     ):
         start = notes[-1].id
         for n in notes:
             ev = store.mapper.to_domain_event(n)
-            assert isinstance(ev, Learner.Registered)
+            assert isinstance(ev, (StudentProfile.Registered, Learner.Registered))
             ids.add(ev.student_id)
     return sorted(ids)
 
 
 def mastery_batches(
-    store: LedgerStore, catalog: Catalog, cut: int, known_at: datetime, redaction: Redaction | None
+    store: LedgerStore,
+    catalog: Catalog,
+    keys: StudentKeys,
+    cut: int,
+    known_at: datetime,
+    redaction: Redaction | None,
 ) -> Iterator[Batch]:
-    replayer = Replayer(store, catalog)
+    replayer = Replayer(store, catalog, keys)
     rows: Batch = []
     for student in registered_students(store, cut):
         shown = student if redaction is None else redaction.pseudonym(student)
         before: dict[str, str | None] = {}
-        for entry in replayer.history(student, None, known_at):
+        # Status changes hold no personal data: nothing is opened.
+        for entry in replayer.history(student, None, known_at, Opener(None)):
             oid = entry["objective_id"]
             if oid is None:
                 continue  # a benchmark or goal: no single objective's status follows it

@@ -11,12 +11,15 @@ from typing import TypeVar
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
-from domain.ids import class_stream, learner_stream, objective_stream, school_stream
-from domain.learner import Learner
+from domain.ids import class_stream, learner_stream, objective_stream, profile_stream, school_stream
 from domain.objective import Objective
+from domain.profile import StudentProfile
 from domain.roster import School, SchoolClass
 from infra.eventstore import IntegrityError, LedgerStore, LogBusy
-from services.errors import Busy, InvalidInput, error
+from infra.keys import NAME_CONTEXT as NAME
+from infra.keys import StudentKeys
+from infra.sealing import StudentKey
+from services.errors import Busy, Conflict, InvalidInput, NotFound, error
 from services.ingest.record_locks import RecordLocks
 from services.ingest.schemas import ClassIn, ObjectiveIn, SchoolIn, StudentIn, WriteOut
 
@@ -33,9 +36,14 @@ _MAX_BACKOFF = 0.25
 _GIVE_UP_AFTER = 30.0  # seconds of collisions, then 503 (try again)
 
 
+def _never_created() -> StudentProfile:
+    raise AssertionError("the profile exists: checked before")
+
+
 class RosterWriter:
-    def __init__(self, store: LedgerStore) -> None:
+    def __init__(self, store: LedgerStore, keys: StudentKeys) -> None:
         self.store = store
+        self.keys = keys
         self._locks = RecordLocks()
 
     def _upsert(
@@ -104,25 +112,74 @@ class RosterWriter:
             )
 
     def put_student(self, student_id: str, body: StudentIn) -> WriteOut:
+        """The profile stream alone is read and written: a student's learning
+        history is never loaded to change their name."""
         self._require_school(body.school_id)
-        return self._upsert(
+        [key], erased = self._keys(student_id)
+        if erased or key is None:
+            raise Conflict(f"student {student_id!r} was erased; nothing was stored")
+
+        def revise(profile: StudentProfile) -> None:
+            if profile.erased_at is not None:
+                raise Conflict(f"student {student_id!r} was erased; nothing was stored")
+            same = key.open(profile.sealed_name, NAME) == body.name
+            profile.change(None if same else key.seal(body.name, NAME), body.grade, body.school_id)
+
+        out = self._upsert(
             student_id,
-            learner_stream(student_id),
-            Learner,
-            lambda: Learner(
-                student_id=student_id, name=body.name, grade=body.grade, school_id=body.school_id
+            profile_stream(student_id),
+            StudentProfile,
+            lambda: StudentProfile(
+                student_id=student_id,
+                sealed_name=key.seal(body.name, NAME),
+                grade=body.grade,
+                school_id=body.school_id,
             ),
-            lambda s: s.change_details(body.name, body.grade, body.school_id),
+            revise,
         )
+        if out.created and learner_stream(student_id) in self._exists([learner_stream(student_id)]):
+            # Rostered by a store before schema version 2 (the profile opened the
+            # learning stream): the student is not new, only its profile stream.
+            return out.model_copy(update={"created": False})
+        return out
+
+    def _keys(self, student_id: str) -> tuple[list[StudentKey | None], bool]:
+        keys, erased = self.keys.for_writing([student_id])
+        return [keys.get(student_id)], student_id in erased
+
+    def erase_student(self, student_id: str, erased_by: str, reason: str) -> WriteOut:
+        """Record the erasure in the profile stream, then destroy the key. In
+        that order: a crash between the two leaves a recorded erasure whose key
+        `mastery erase` destroys when run again, never a destroyed key with no
+        record of who did it and why."""
+        streams = [profile_stream(student_id), learner_stream(student_id)]
+        exists = self._exists(streams)  # type: ignore[arg-type]
+        if profile_stream(student_id) not in exists:
+            if learner_stream(student_id) in exists:
+                raise Conflict(
+                    f"student {student_id!r} was rostered before personal data was sealed (schema "
+                    "version 1): their name and free text are stored in clear and cannot be erased "
+                    "by destroying a key"
+                )
+            raise NotFound(f"no student {student_id!r}")
+
+        def erase(profile: StudentProfile) -> None:
+            if profile.erased_at is None:
+                profile.erase(erased_by, reason)
+
+        out = self._upsert(student_id, profile_stream(student_id), StudentProfile, _never_created, erase)
+        self.keys.destroy(student_id)
+        return out
 
     def put_class(self, class_id: str, body: ClassIn) -> WriteOut:
         self._require_school(body.school_id)
-        streams = [learner_stream(s) for s in body.student_ids]
+        # A profile stream, or a learning stream a store before schema version 2 opened with the profile.
+        streams = [s(sid) for sid in body.student_ids for s in (profile_stream, learner_stream)]
         known = self._exists(streams)  # type: ignore[arg-type]
         missing = [
             error(["body", "student_ids", i], f"unknown student {sid!r}")
-            for i, (sid, stream) in enumerate(zip(body.student_ids, streams, strict=True))
-            if stream not in known
+            for i, sid in enumerate(body.student_ids)
+            if profile_stream(sid) not in known and learner_stream(sid) not in known
         ]
         if missing:
             raise InvalidInput("the class names students who are not rostered", missing)

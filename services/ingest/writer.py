@@ -28,10 +28,12 @@ from uuid import UUID
 
 import orjson
 
-from domain.ids import learner_stream, objective_stream
+from domain.ids import learner_stream, objective_stream, profile_stream
 from domain.rules.model import Rubric
 from infra.eventstore import IndexRow, IntegrityError, LedgerStore, LogBusy
+from infra.keys import StudentKeys
 from infra.learning_mapper import LearningEventMapper, NewLearningEvent
+from infra.sealing import StudentKey
 from services.catalog import Catalog, ObjectiveView
 from services.errors import Busy, Conflict, InvalidInput, error
 from services.ingest.schemas import (
@@ -43,9 +45,9 @@ from services.ingest.schemas import (
     RetakeIn,
     VoidIn,
 )
+from services.ingest.translate import translate
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
-_COMMON = {"event_id", "type", "student_id", "occurred_at"}
 _RETRIES = 5
 
 
@@ -65,27 +67,27 @@ class Checked:
     outcome: list[tuple[str, str]]
     heads: dict[UUID, int]
     now: datetime
+    keys: dict[str, StudentKey]
 
 
 # The models' own serializers, called directly: model_dump is a Python wrapper
 # around them that cost ~0.4 us of each of the two dumps per event.
 
 
-def _canonical(event: EventIn) -> tuple[dict[str, Any], str]:
-    """The event as JSON values (model_dump(mode="json")), and its body hash:
-    SHA-256 of that JSON with sorted keys, so the same event sent again hashes
-    alike whatever its key order."""
+def _canonical(event: EventIn) -> tuple[dict[str, Any], bytes]:
+    """The event as JSON values (model_dump(mode="json")), and that JSON with
+    sorted keys, so the same event sent again hashes alike whatever its key order."""
     dumped: dict[str, Any] = event.__pydantic_serializer__.to_python(event, mode="json")
-    return dumped, hashlib.sha256(orjson.dumps(dumped, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return dumped, orjson.dumps(dumped, option=orjson.OPT_SORT_KEYS)
 
 
-def _body(event: EventIn) -> dict[str, Any]:
-    """What is stored of the event besides the common fields: model_dump(mode="json",
-    exclude=_COMMON, exclude_none=True)."""
-    body: dict[str, Any] = event.__pydantic_serializer__.to_python(
-        event, mode="json", exclude=_COMMON, exclude_none=True
-    )
-    return body
+def _same_body(stored_hash: str, key: StudentKey | None, canonical: bytes) -> bool:
+    """Whether an event sent again is the one stored under its id. The hash is
+    keyed by the student's key (infra/sealing.py); events stored before
+    schema version 2 hold a plain SHA-256, and are still matched by it."""
+    if key is not None and stored_hash == key.body_hash(canonical):
+        return True
+    return stored_hash == hashlib.sha256(canonical).hexdigest()
 
 
 def _reference(event: EventIn) -> tuple[str, UUID] | None:
@@ -108,9 +110,10 @@ def _objective_ids(event: EventIn) -> list[str]:
 
 
 class EventWriter:
-    def __init__(self, store: LedgerStore, catalog: Catalog) -> None:
+    def __init__(self, store: LedgerStore, catalog: Catalog, keys: StudentKeys) -> None:
         self.store = store
         self.catalog = catalog
+        self.keys = keys
         self.mapper = LearningEventMapper(store.mapper)
 
     def write(self, events: Sequence[EventIn], recorded_by: str, request_id: str) -> BatchResult:
@@ -143,7 +146,7 @@ class EventWriter:
             raise Conflict(
                 "an event_id was reused with a different body; nothing was stored", checked.conflicts
             )
-        position = self._append(checked.new, checked.heads, checked.now, recorded_by, request_id)
+        position = self._append(checked, recorded_by, request_id)
         stored = len(checked.new)
         return BatchResult(stored, len(events) - stored, position, checked.outcome)
 
@@ -165,10 +168,16 @@ class EventWriter:
         if not assume_new:
             lookups.update(ids)
         objective_ids = {oid for e in events for oid in _objective_ids(e)}
-        student_streams = {s: learner_stream(s) for s in {e.student_id for e in events}}
-        streams = [*student_streams.values(), *(objective_stream(o) for o in objective_ids)]
+        students = {e.student_id for e in events}
+        streams = [
+            *(learner_stream(s) for s in students),
+            *(profile_stream(s) for s in students),
+            *(objective_stream(o) for o in objective_ids),
+        ]
         heads, index = self.store.indexed.select_for_batch(streams, sorted(lookups))
-        rostered = {s for s, stream in student_streams.items() if stream in heads}
+        # Stores before schema version 2 opened the learning stream with the profile.
+        rostered = {s for s in students if profile_stream(s) in heads or learner_stream(s) in heads}
+        keys, erased = self.keys.for_writing(rostered)
         objectives = self.catalog.at_heads(objective_ids, heads)
 
         errors: list[dict[str, Any]] = []
@@ -178,12 +187,13 @@ class EventWriter:
         outcome: list[tuple[str, str]] = []
         new: list[tuple[EventIn, IndexRow]] = []
 
-        for i, event, eid, (_, digest), ref, tid in zip(
+        for i, event, eid, (_, body), ref, tid in zip(
             places, events, ids, canonical, refs, targets, strict=True
         ):
+            key = keys.get(event.student_id)
             prior = index.get(eid) or batch.get(eid)
             if prior is not None:
-                if prior.body_hash == digest:
+                if _same_body(prior.body_hash, key, body):
                     outcome.append((eid, "duplicate"))
                 else:
                     conflicts.append(
@@ -197,6 +207,13 @@ class EventWriter:
             if event.student_id not in rostered:
                 errors.append(
                     error(["body", "events", i, "student_id"], f"unknown student {event.student_id!r}")
+                )
+            elif event.student_id in erased:
+                errors.append(
+                    error(
+                        ["body", "events", i, "student_id"],
+                        f"student {event.student_id!r} was erased and takes no new events",
+                    )
                 )
             if event.occurred_at > latest:
                 errors.append(
@@ -214,13 +231,13 @@ class EventWriter:
                     errors.append(error(["body", "events", i, field], problem))
                 elif target is not None and objective_id is None:
                     objective_id = target.objective_id
-            if len(errors) > before:
+            if len(errors) > before or key is None:
                 continue
-            row = IndexRow(eid, event.student_id, event.type, objective_id, digest)
+            row = IndexRow(eid, event.student_id, event.type, objective_id, key.body_hash(body))
             batch[eid] = row
             new.append((event, row))
             outcome.append((eid, "stored"))
-        return Checked(errors, conflicts, new, outcome, heads, now)
+        return Checked(errors, conflicts, new, outcome, heads, now, keys)
 
     @staticmethod
     def _check_objectives(
@@ -270,24 +287,21 @@ class EventWriter:
             return f"{field} names an attempt on another objective ({target.objective_id})"
         return None
 
-    def _append(
-        self,
-        new: list[tuple[EventIn, IndexRow]],
-        heads: dict[UUID, int],
-        now: datetime,
-        recorded_by: str,
-        request_id: str,
-    ) -> int:
-        if not new:
+    def _append(self, checked: Checked, recorded_by: str, request_id: str) -> int:
+        if not checked.new:
             return self.store.head_position()
         versions: dict[str, int] = {}
         rows: list[NewLearningEvent] = []
-        for event, row in new:
+        for event, row in checked.new:
             student = event.student_id
             stream = learner_stream(student)
-            version = versions[student] = versions.get(student, heads[stream]) + 1
-            rows.append((event.type, stream, version, student, row.event_id, event.occurred_at, _body(event)))
+            version = versions[student] = versions.get(student, checked.heads.get(stream, 0)) + 1
+            payload, personal = translate(event)
+            sealed = checked.keys[student].seal(personal, row.event_id) if personal else None
+            rows.append(
+                (event.type, stream, version, student, row.event_id, event.occurred_at, payload, sealed)
+            )
         stored = self.mapper.stored_events(
-            rows, recorded_at=now, recorded_by=recorded_by, request_id=request_id
+            rows, recorded_at=checked.now, recorded_by=recorded_by, request_id=request_id
         )
-        return self.store.indexed.append_batch(stored, [row for _, row in new])
+        return self.store.indexed.append_batch(stored, [row for _, row in checked.new])

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from domain.ids import objective_stream
 from domain.learner import Learner
 from domain.objective import Objective
+from domain.profile import StudentProfile
 from domain.roster import School, SchoolClass
 from infra.bulk import insert_ignore, upsert
 from infra.readmodels import CATALOG, CatalogTables
@@ -38,6 +39,9 @@ class CatalogProjection:
             SchoolClass.TeachersChanged,
             SchoolClass.StudentsEnrolled,
             SchoolClass.StudentsUnenrolled,
+            StudentProfile.Registered,
+            StudentProfile.DetailsChanged,
+            # Stores before schema version 2 opened the learning stream with the profile.
             Learner.Registered,
             Learner.DetailsChanged,
         )
@@ -58,13 +62,14 @@ class CatalogProjection:
         for _pos, ev in events:
             if isinstance(ev, (Objective.Defined, Objective.DetailsChanged, Objective.RuleVersionIssued)):
                 objective_ids.add(ev.objective_id)
-            elif isinstance(ev, Learner.Registered):
+            elif isinstance(ev, (StudentProfile.Registered, Learner.Registered)):
                 # Rostering arrives in bulk; one statement for a run of new students.
                 registered.append(
                     {
                         "student_id": ev.student_id,
                         "stream_id": str(ev.originator_id),
-                        "name": ev.name,
+                        # Sealed (infra/sealing.py); in clear only from a version-1 store.
+                        "name": ev.sealed_name if isinstance(ev, StudentProfile.Registered) else ev.name,
                         "grade": ev.grade,
                         "school_id": ev.school_id,
                     }
@@ -113,6 +118,13 @@ class CatalogProjection:
         elif isinstance(ev, School.Renamed):
             conn.execute(
                 t.schools.update().where(t.schools.c.stream_id == str(ev.originator_id)).values(name=ev.name)
+            )
+        elif isinstance(ev, StudentProfile.DetailsChanged):
+            changed = {"name": ev.sealed_name, "grade": ev.grade, "school_id": ev.school_id}
+            conn.execute(
+                t.students.update()
+                .where(t.students.c.stream_id == str(ev.originator_id))
+                .values({k: v for k, v in changed.items() if v is not None})
             )
         elif isinstance(ev, Learner.DetailsChanged):
             conn.execute(

@@ -35,9 +35,9 @@ def store_benchmarks(
     and objective it bears on."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for _pos, ev in events:
-        if ev.record_type != "benchmark":
+        if not isinstance(ev, Learner.BenchmarkRecorded):
             continue
-        for r in ev.body["results"]:
+        for r in ev.results:
             key = (ev.event_id, str(r["objective_id"]))
             row = rows.get(key)
             if row is None:
@@ -45,8 +45,8 @@ def store_benchmarks(
                     "event_id": ev.event_id,
                     "objective_id": key[1],
                     "student_id": ev.student_id,
-                    "benchmark_id": ev.body["benchmark_id"],
-                    "name": ev.body.get("name", ""),
+                    "benchmark_id": ev.benchmark_id,
+                    "name": ev.name,
                     "correct": int(r["correct"]),
                     "total": int(r["total"]),
                     "seq": ev.originator_version,

@@ -22,18 +22,16 @@ from infra.readmodels import record_of_row
 
 
 def own_objective(ev: Learner.LearningEvent) -> str | None:
-    body = ev.body
-    if ev.record_type in ("attempt", "retake", "override"):
-        return str(body["objective_id"])
+    if isinstance(ev, (Learner.AttemptRecorded, Learner.OverrideRecorded)):  # a retake is an attempt
+        return ev.objective_id
     return None
 
 
 def target_of(ev: Learner.LearningEvent) -> str | None:
-    body = ev.body
-    if ev.record_type == "reflection":
-        return str(body["on_event"])
-    if ev.record_type == "void":
-        return str(body["target_event_id"])
+    if isinstance(ev, Learner.ReflectionRecorded):
+        return ev.on_event
+    if isinstance(ev, Learner.EventVoided):
+        return ev.target_event_id
     return None
 
 
@@ -67,7 +65,8 @@ def store_records(
                 "occurred_at": ev.occurred_at.isoformat(),
                 "recorded_at": ev.timestamp.isoformat(),
                 "recorded_by": ev.recorded_by,
-                "body": ev.body,
+                # The payload without personal data: read models hold none.
+                "body": ev.payload(),
             }
         )
     (insert_rows if fresh else insert_ignore)(conn, table, rows)

@@ -14,7 +14,7 @@ from domain.rules.assessment import score_text
 from domain.rules.status import Status
 from infra.readmodels import mastery_current, objectives
 from services.errors import NotFound
-from services.http import CatalogDep, EventStoreDep, ReadDep, json_response
+from services.http import CatalogDep, EventStoreDep, KeysDep, ReadDep, json_response
 from services.inputs import IdPath
 from services.query.access import MomentDep, VisibleStudent
 from services.query.schemas import (
@@ -69,12 +69,17 @@ _CURRENT = select(
 
 @router.get("/students/{student_id}/mastery", response_model=MasteryOut, tags=["students"])
 def get_mastery(
-    student_id: VisibleStudent, store: EventStoreDep, catalog: CatalogDep, when: MomentDep, read: ReadDep
+    student_id: VisibleStudent,
+    store: EventStoreDep,
+    catalog: CatalogDep,
+    keys: KeysDep,
+    when: MomentDep,
+    read: ReadDep,
 ) -> Response:
     as_of, known_at = when.as_of, when.known_at
     if when.past:
         # A moment in the past: replay the store, cut by both times.
-        statuses = Replayer(store, catalog).statuses(student_id, as_of, known_at)
+        statuses = Replayer(store, catalog, keys).statuses(student_id, as_of, known_at)
         levels = rubric_levels(read.conn, (s.objective_id for s in statuses))
         items = [_status_item(s, levels) for s in statuses]
     else:
@@ -108,10 +113,15 @@ def get_mastery(
 
 @router.get("/students/{student_id}/history", response_model=HistoryOut, tags=["students"])
 def get_history(
-    student_id: VisibleStudent, store: EventStoreDep, catalog: CatalogDep, read: ReadDep, when: MomentDep
+    student_id: VisibleStudent,
+    store: EventStoreDep,
+    catalog: CatalogDep,
+    keys: KeysDep,
+    read: ReadDep,
+    when: MomentDep,
 ) -> Response:
     as_of, known_at = when.as_of, when.known_at
-    rows = Replayer(store, catalog).history(student_id, as_of, known_at)
+    rows = Replayer(store, catalog, keys).history(student_id, as_of, known_at)
     # Thousands of rows: written straight to JSON, in HistoryOut's shape.
     doc = {"student_id": student_id, "as_of": as_of, "known_at": known_at, "events": rows}
     return json_response(doc, read.position, HistoryOut)
@@ -125,23 +135,24 @@ def get_explain(
     objective_id: IdPath,
     store: EventStoreDep,
     catalog: CatalogDep,
+    keys: KeysDep,
     when: MomentDep,
 ) -> ExplainOut:
     as_of, known_at = when.as_of, when.known_at
     if catalog.get(objective_id) is None:
         raise NotFound(f"no objective {objective_id!r}")
-    status, rule, related, benchmark = Replayer(store, catalog).explain(
+    status, rule, related, benchmark = Replayer(store, catalog, keys).explain(
         student_id, objective_id, as_of, known_at
     )
     reflections: dict[str, list[dict[str, object]]] = {}
-    for r in related:
+    for r, personal in related:
         if isinstance(r, Reflection):
             reflections.setdefault(r.on_event, []).append(
                 {
                     "event_id": r.meta.event_id,
                     "occurred_at": r.meta.occurred_at,
-                    "text": r.text,
-                    "error_analysis": list(r.error_analysis),
+                    "text": personal.get("text", ""),
+                    "error_analysis": personal.get("error_analysis") or [],
                 }
             )
     return ExplainOut(
@@ -177,10 +188,10 @@ def get_explain(
                 "event_id": r.meta.event_id,
                 "occurred_at": r.meta.occurred_at,
                 "status": r.status,
-                "reason": r.reason,
+                "reason": personal.get("reason", ""),
                 "recorded_by": r.meta.recorded_by,
             }
-            for r in related
+            for r, personal in related
             if isinstance(r, Override)
         ],
         sentence=status.sentence,

@@ -17,10 +17,11 @@ from pydantic import BaseModel
 from sqlalchemy import String, cast, select
 from sqlalchemy.engine import Connection
 
+from infra.keys import Opener, StudentKeys
 from infra.readmodels import classes, enrolments, mastery_current, objectives, students
 from infra.tokens import Principal
 from services.errors import NotFound
-from services.http import ReadDep, json_response, require_role
+from services.http import KeysDep, ReadDep, json_response, require_role
 from services.inputs import IdPath
 from services.query.schemas import StatusName
 from services.query.scores import Levels, display, rubric_levels
@@ -165,8 +166,9 @@ _OBJECTIVES = select(
 ).order_by(o.c.course, o.c.sequence, o.c.objective_id)
 
 
-def load_class(conn: Connection, who: Principal, class_id: str) -> ClassView:
-    """The class as the caller may see it (else 403 or 404, as `visible_class`)."""
+def load_class(conn: Connection, who: Principal, class_id: str, keys: StudentKeys) -> ClassView:
+    """The class as the caller may see it (else 403 or 404, as `visible_class`),
+    its students' names opened with their keys (`[erased]` after an erasure)."""
     _may_read_class(who, class_id)
     q = _ROSTER.where(classes.c.class_id == class_id)
     if who.role == "leader":
@@ -175,8 +177,10 @@ def load_class(conn: Connection, who: Principal, class_id: str) -> ClassView:
     if not roster:
         raise NotFound(f"no class {class_id!r}")
     # An enrolment without a registered student has no name and is not shown.
-    names = {sid: name for sid, name in roster if sid is not None and name is not None}
-    ids = list(names)
+    sealed = {sid: name for sid, name in roster if sid is not None and name is not None}
+    ids = list(sealed)
+    found = keys.for_reading(ids)
+    names = {sid: Opener(found.get(sid)).name(name) for sid, name in sealed.items()}
     cells: dict[tuple[str, str], Cell] = {}
     decoded: dict[str, list[str]] = {}
     # The class works in the courses its students have records in; the map
@@ -218,8 +222,8 @@ def _ref(ob: ObjectiveRef) -> dict[str, Any]:
 
 
 @router.get("/classes/{class_id}/mastery-map", response_model=MasteryMapOut)
-def mastery_map(class_id: IdPath, read: ReadDep) -> Response:
-    view = load_class(read.conn, read.who, class_id)
+def mastery_map(class_id: IdPath, read: ReadDep, keys: KeysDep) -> Response:
+    view = load_class(read.conn, read.who, class_id, keys)
     out = []
     for sid, name in view.students.items():
         statuses: dict[str, Any] = {}
@@ -237,10 +241,10 @@ def mastery_map(class_id: IdPath, read: ReadDep) -> Response:
 
 
 @router.get("/classes/{class_id}/next", response_model=NextOut)
-def next_objectives(class_id: IdPath, read: ReadDep) -> Response:
+def next_objectives(class_id: IdPath, read: ReadDep, keys: KeysDep) -> Response:
     """Per student, in course order: not yet mastered, every prerequisite mastered.
     A prerequisite the catalog does not know cannot be mastered, so it blocks."""
-    view = load_class(read.conn, read.who, class_id)
+    view = load_class(read.conn, read.who, class_id, keys)
     out = []
     for sid, name in view.students.items():
         ready = [
@@ -266,11 +270,11 @@ def _member(view: ClassView, sid: str, oid: str, cell: Cell, levels: Levels) -> 
 
 
 @router.get("/classes/{class_id}/groups", response_model=GroupsOut)
-def groups(class_id: IdPath, read: ReadDep) -> Response:
+def groups(class_id: IdPath, read: ReadDep, keys: KeysDep) -> Response:
     """Per objective with anyone to re-teach: the students with counting
     evidence who have not mastered it, and the class-mates who have mastered it
     as peer tutors (not those whose latest benchmark contradicts that mastery)."""
-    view = load_class(read.conn, read.who, class_id)
+    view = load_class(read.conn, read.who, class_id, keys)
     levels = rubric_levels(read.conn, (ob.objective_id for ob in view.objectives))
     out = []
     for ob in view.objectives:

@@ -11,7 +11,9 @@ import pytest
 from eventsourcing.domain import Aggregate
 from fastapi.testclient import TestClient
 
-from domain.ids import class_stream, learner_stream, objective_stream
+from domain.ids import class_stream, objective_stream, profile_stream
+from domain.profile import StudentProfile
+from infra.keys import Opener
 from infra.settings import Settings
 from services.bootstrap import Ledger, build_ledger
 from services.ingest.schemas import StudentIn, WriteOut
@@ -49,11 +51,13 @@ def _objective(i: int) -> dict[str, Any]:
     }
 
 
-def _student_state(a: Aggregate) -> dict[str, Any]:
-    return {"name": a.name, "grade": a.grade, "school_id": a.school_id}  # type: ignore[attr-defined]
+def _student_state(a: Aggregate, ledger: Ledger) -> dict[str, Any]:
+    assert isinstance(a, StudentProfile)
+    name = Opener(ledger.keys.for_reading([a.student_id]).get(a.student_id)).name(a.sealed_name)
+    return {"name": name, "grade": a.grade, "school_id": a.school_id}
 
 
-def _class_state(a: Aggregate) -> dict[str, Any]:
+def _class_state(a: Aggregate, _: Ledger) -> dict[str, Any]:
     return {
         "name": a.name,  # type: ignore[attr-defined]
         "school_id": a.school_id,  # type: ignore[attr-defined]
@@ -62,12 +66,12 @@ def _class_state(a: Aggregate) -> dict[str, Any]:
     }
 
 
-def _objective_state(a: Aggregate) -> dict[str, Any]:
+def _objective_state(a: Aggregate, _: Ledger) -> dict[str, Any]:
     return {"statement": a.statement, "unit": a.unit, "sequence": a.sequence}  # type: ignore[attr-defined]
 
 
 CASES = {
-    "student": ("/v1/students/x1", learner_stream("x1"), _student, _student_state),
+    "student": ("/v1/students/x1", profile_stream("x1"), _student, _student_state),
     "class": ("/v1/classes/x1", class_stream("x1"), _class, _class_state),
     "objective": ("/v1/objectives/x1", objective_stream("x1"), _objective, _objective_state),
 }
@@ -85,7 +89,7 @@ def test_concurrent_puts_of_one_record_all_succeed(client: TestClient, kind: str
     ]
     assert sorted(r.status_code for r in answers) == [200] * (WRITERS - 1) + [201]
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
-    final = state(ledger.store.repository.get(stream))
+    final = state(ledger.store.repository.get(stream), ledger)
     assert final in [{k: b[k] for k in final} for b in bodies]
 
 
@@ -105,7 +109,7 @@ def test_puts_from_two_processes_retry_until_they_succeed(settings: Settings, cl
             outcomes = list(pool.map(put, range(2 * WRITERS)))
         assert len(outcomes) == 2 * WRITERS
         assert sum(o.created for o in outcomes) == 1
-        final = _student_state(ledger.store.repository.get(learner_stream("x2")))
+        final = _student_state(ledger.store.repository.get(profile_stream("x2")), ledger)
         assert final in [_student(i) for i in range(2 * WRITERS)]
     finally:
         other.close()

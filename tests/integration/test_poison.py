@@ -155,7 +155,7 @@ def _below_the_edge(
 ) -> tuple[str, int]:
     """Append a learning event to the student's stream as a bug in the edge would have."""
     stream = learner_stream(student)
-    head = ledger.store.indexed.select_heads([stream])[stream]
+    head = ledger.store.indexed.select_heads([stream]).get(stream, 0)
     event_id = event_id or new_id()
     event = learning_event(
         record_type,
@@ -166,7 +166,8 @@ def _below_the_edge(
         occurred_at=datetime(2026, 9, 20, 9, tzinfo=UTC),
         recorded_by="ingest:sis",
         request_id="below-the-edge",
-        body=body,
+        payload=body,
+        personal=None,
     )
     [recording] = ledger.store.events.put([event])
     return event_id, recording.notification.id
@@ -180,9 +181,9 @@ def _benchmark_below_the_edge(ledger: Ledger, student: str, correct: int, total:
 
 
 def _upcast_counts_that_fit(state: dict[str, Any]) -> None:
-    """The stand-in for a fix deployed after the fact: version 2 of the event
-    class reads version 1's impossible counts as one of one."""
-    for r in state["body"]["results"]:
+    """The stand-in for a fix deployed after the fact: version 3 of the event
+    class reads version 2's impossible counts as one of one."""
+    for r in state["results"]:
         if r["total"] > 1_000_000:
             r["correct"], r["total"] = 1, 1
 
@@ -228,9 +229,9 @@ def test_a_students_event_the_mastery_projection_cannot_apply_holds_that_student
 
     # The fix (an upcaster), then a retry: the poison and what waited behind it
     # apply in stream order, the later 3 of 10 now deciding.
-    monkeypatch.setattr(Learner.BenchmarkRecorded, "class_version", 2, raising=False)
+    monkeypatch.setattr(Learner.BenchmarkRecorded, "class_version", 3, raising=False)
     monkeypatch.setattr(
-        Learner.BenchmarkRecorded, "upcast_v1_v2", staticmethod(_upcast_counts_that_fit), raising=False
+        Learner.BenchmarkRecorded, "upcast_v2_v3", staticmethod(_upcast_counts_that_fit), raising=False
     )
     code, output = _retry(settings, monkeypatch)
     assert code == 0, output
@@ -253,7 +254,7 @@ def test_an_event_the_store_cannot_decode_is_set_aside_with_the_rest_of_its_stre
     ledger = ledger_of(client)
     seed_roster(client, students=("s1", "s2"))
     stream = learner_stream("s2")
-    head = ledger.store.indexed.select_heads([stream])[stream]
+    head = ledger.store.indexed.select_heads([stream]).get(stream, 0)
     # A future version's encoding this one cannot read.
     garbled = StoredEvent(stream, head + 1, get_topic(Learner.AttemptRecorded), b"\x00\x01 not json")
     ledger.store.recorder.insert_events([garbled])

@@ -188,7 +188,8 @@ def test_overrides_in_mastery_history_and_explain(client: TestClient) -> None:
     e = explain(client)
     assert [o["status"] for o in e["overrides"]] == ["not_mastered", "mastered"]
     assert e["overrides"][1]["reason"] == "redone in front of me"
-    assert e["sentence"] == "A teacher override (mastered, 2026-09-18) decides: redone in front of me"
+    # The reason is personal data, shown beside the sentence (and erased with the student).
+    assert e["sentence"] == "A teacher override (mastered, 2026-09-18) decides"
     assert all(line["reason"].endswith("superseded by the override of 2026-09-18") for line in e["evidence"])
 
     cleared = override("cleared", "2026-09-19T10:00:00-05:00", reason="back to the evidence")

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 from infra import tokens as tokens_module
 from infra.settings import Settings
 from infra.tokens import ROLES, SCOPE_RULES, auth_tokens
-from services.export.pseudonyms import Pseudonymiser, pseudonym_secret
 from services import cli, token_cli
 from services.bootstrap import Ledger, build_ledger
+from services.export.pseudonyms import Pseudonymiser, pseudonym_secret
 from tests.helpers import projected, seed_roster
 
 REFUSED = [
@@ -203,7 +203,7 @@ def test_a_store_made_before_the_trust_store_keeps_its_tokens_and_pseudonyms(set
                 created_at=datetime(2026, 9, 1, tzinfo=UTC),
             )
         )
-        conn.exec_driver_sql("CREATE TABLE export_secrets (name VARCHAR PRIMARY KEY, secret VARCHAR NOT NULL)")
+        conn.exec_driver_sql("CREATE TABLE export_secrets (name VARCHAR PRIMARY KEY, secret VARCHAR)")
         conn.exec_driver_sql(f"INSERT INTO export_secrets VALUES ('student_pseudonym', '{OLD_SECRET.hex()}')")
     engine.dispose()
     ledger = build_ledger(settings)

@@ -70,21 +70,20 @@ def ev(
 
 
 def reflection(on: str, at: datetime, eid: str | None = None, seq: int | None = None) -> Reflection:
-    return Reflection(meta(at, eid, seq), on, "I mixed up the signs", ({"item": 3, "cause": "sign error"},))
+    return Reflection(meta(at, eid, seq), on)
 
 
 def override(
     status: OverrideStatus,
     at: datetime,
-    reason: str = "conference",
     eid: str | None = None,
     seq: int | None = None,
 ) -> Override:
-    return Override(meta(at, eid, seq), "o1", status, reason)
+    return Override(meta(at, eid, seq), "o1", status)
 
 
 def void(target: str, at: datetime, eid: str | None = None, seq: int | None = None) -> Void:
-    return Void(meta(at, eid, seq), target, "entered on the wrong student")
+    return Void(meta(at, eid, seq), target)
 
 
 def rule(

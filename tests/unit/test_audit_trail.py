@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from domain.learner import Learner, learning_event
 from domain.records import Benchmark, Evidence, Goal, LearningRecord, Override, Reflection, Void
 from domain.rules.status import RuleVersion, StatusName, compute_status, visible, voided_ids
+from infra.keys import Opener
 from services.replay import audit_trail, replayed
 from tests.unit.rules_builders import day
 from tests.unit.test_rules_properties import rule_versions
@@ -96,7 +97,8 @@ def streams(draw: st.DrawFn) -> list[Learner.LearningEvent]:
                 occurred_at=at,
                 recorded_by="teacher:t1",
                 request_id=f"r{i}",
-                body=body,
+                payload=body,
+                personal=None,
             )
         )
     return events
@@ -160,7 +162,7 @@ def test_history_status_after_each_event_is_the_status_over_what_occurred_up_to_
     known = {
         oid: [v for v in vs if known_at is None or v.recorded_at <= known_at] for oid, vs in versions.items()
     }
-    rows = audit_trail(stream, known, as_of, known_at)
+    rows = audit_trail(stream, known, as_of, known_at, Opener(None))
 
     expected = expected_statuses(records, versions, as_of, known_at)
     assert [r["event_id"] for r in rows] == [e for e, _, _ in expected]

@@ -46,11 +46,11 @@ def bench(eid: str, day: int, correct: int, total: int = 10, oid: str = "o1") ->
 
 
 def override(eid: str, day: int, status: OverrideStatus) -> Override:
-    return Override(_meta(eid, day), "o1", status, "conference")
+    return Override(_meta(eid, day), "o1", status)
 
 
 def void(eid: str, day: int, target: str) -> Void:
-    return Void(_meta(eid, day), target, "wrong student")
+    return Void(_meta(eid, day), target)
 
 
 def taken(correct: int, total: int = 10, day: int = 10) -> BenchmarkTaken:

@@ -1,6 +1,6 @@
 """LearningEventMapper stores exactly what the library's mapper stores.
 
-For every learning event class and bodies with awkward values, the stored
+For every learning event class and payloads with awkward values, the stored
 events it writes without building domain events equal those of
 `learning_event(...)` through `Mapper.to_stored_event`: same stream, version,
 topic and state bytes, with the store's transcoder and with the library's own,
@@ -61,7 +61,8 @@ def test_stored_events_equal_the_library_mappers(mapper: Mapper[UUID], record_ty
     for i, (body, occurred) in enumerate((b, m) for b in BODIES for m in MOMENTS):
         student = f"s-{i % 3}"
         event_id = f"00000000-0000-4000-8000-{i:012d}"
-        new.append((record_type, learner_stream(student), 2 + i, student, event_id, occurred, body))
+        personal = None if i % 2 else f"A1.sealed-{i}"
+        new.append((record_type, learner_stream(student), 2 + i, student, event_id, occurred, body, personal))
         expected.append(
             learning_event(
                 record_type,
@@ -72,7 +73,8 @@ def test_stored_events_equal_the_library_mappers(mapper: Mapper[UUID], record_ty
                 occurred_at=occurred,
                 recorded_by="teacher:Ms Rivera",
                 request_id="req-1",
-                body=body,
+                payload=body,
+                personal=personal,
             )
         )
     stored = ours.stored_events(

@@ -17,22 +17,22 @@ R = rule(NINE_OF_TEN)
 
 def test_mastered_override_decides_over_failing_evidence() -> None:
     miss = ev(5, 10, at=day(1))
-    o = override("mastered", day(2), reason="showed it in conference")
+    o = override("mastered", day(2))
     s = status_of(R, [miss, o])
     assert (s.status, s.source, s.deciding_event_id) == ("mastered", "override", o.meta.event_id)
     assert s.mastered_at == day(2)
     assert s.evidence_count == 1
     # The override decides without a score: the evidence's 0.5 is not shown as its own.
     assert s.score is None
-    assert s.sentence == "A teacher override (mastered, 2026-09-02) decides: showed it in conference"
+    assert s.sentence == "A teacher override (mastered, 2026-09-02) decides"
     assert s.flags == ()  # the miss came before the override: no contradiction
 
 
 def test_not_mastered_override_shows_in_progress() -> None:
-    o = override("not_mastered", day(2), reason="copied from a neighbour")
+    o = override("not_mastered", day(2))
     s = status_of(R, [ev(10, 10, at=day(1)), o])
     assert (s.status, s.source, s.mastered_at) == ("in_progress", "override", None)
-    assert s.sentence == "A teacher override (not mastered, 2026-09-02) decides: copied from a neighbour"
+    assert s.sentence == "A teacher override (not mastered, 2026-09-02) decides"
 
 
 def test_override_without_evidence() -> None:
@@ -52,7 +52,7 @@ def test_cleared_override_gives_the_decision_back_to_evidence() -> None:
 
 def test_later_override_replaces_the_earlier() -> None:
     first = override("mastered", day(2))
-    second = override("not_mastered", day(5), reason="retaught after the unit test")
+    second = override("not_mastered", day(5))
     s = status_of(R, [ev(10, 10, at=day(1)), second, first])
     assert (s.status, s.deciding_event_id) == ("in_progress", second.meta.event_id)
 

@@ -25,13 +25,14 @@ from hypothesis import strategies as st
 
 from domain.learner import LEARNING_EVENT_CLASSES, Learner, learning_event
 from domain.objective import Objective
+from domain.profile import StudentProfile
 from domain.roster import School, SchoolClass
 from domain.rules.model import Rule
 from infra.eventstore import LedgerStore
 from infra.transcoder import OrjsonTranscoder
 from tests.helpers import TRICKY_ATTEMPT_BODY
 
-AGGREGATES: tuple[type[Aggregate], ...] = (Learner, Objective, School, SchoolClass)
+AGGREGATES: tuple[type[Aggregate], ...] = (Learner, StudentProfile, Objective, School, SchoolClass)
 T0 = datetime(2026, 9, 14, 9, 30, 0, 123456, tzinfo=UTC)
 LOCAL = timezone(timedelta(hours=-5))
 
@@ -119,8 +120,13 @@ RULE = {
 def domain_events() -> list[Any]:
     """At least one event of every class, made the way the application makes them."""
     events: list[Any] = []
+    profile = StudentProfile(student_id="s-1", sealed_name="A1.c2VhbGVk", grade="7", school_id="sch-1")
+    profile.change("A1.cmVzZWFsZWQ=", "8", "sch-2")
+    profile.erase("admin:dpo", "guardian's request of 2026-11-30")
+    events += profile.collect_events()
+    # The version-1 profile events, as stores before schema version 2 hold them.
     learner = Learner(student_id="s-1", name="Zoë Ng", grade="7", school_id="sch-1")
-    learner.change_details("Zoë Ng-Park", "8", "sch-2")
+    learner.trigger_event(Learner.DetailsChanged, name="Zoë Ng-Park", grade="8", school_id="sch-2")
     events += learner.collect_events()
     for i, (record_type, body) in enumerate(BODIES.items()):
         events.append(
@@ -133,7 +139,8 @@ def domain_events() -> list[Any]:
                 occurred_at=datetime(2026, 9, 14, 8, 0, tzinfo=LOCAL),
                 recorded_by="teacher:t-1",
                 request_id=str(uuid4()),
-                body=body,
+                payload=body,
+                personal=f"A1.sealed-{i}" if i % 2 else None,
             )
         )
     objective = Objective(
