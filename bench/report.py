@@ -66,6 +66,15 @@ def table(results: dict[str, Any], title: str) -> Table:
             f"503s: {lag['timeouts_503']}",
             TARGETS["lag"] if key == "embedded_lag" else "",
         )
+    put = results.get("profile_put")
+    if put:
+        t.add_row(
+            f"(f) PUT student with {put['history']['events']:,} events",
+            _ms(put["history"]),
+            "same PUT, no events: " + _ms(put["none"]),
+            f"p50 ratio {put['ratio_p50']:.2f}",
+            "flat (ratio ≈ 1)",
+        )
     bulk = results["bulk_in_process"]
     t.add_row(
         "bulk load in process (EventWriter)",

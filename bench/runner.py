@@ -33,6 +33,7 @@ import orjson
 
 from bench.floors import copy_floor_postgres, copy_floor_sqlite, decode_floor, raw_mastery_select
 from bench.postgres import fresh_database
+from bench.profile_put import profile_puts
 from bench.server import serve
 from infra.settings import Settings, load_settings
 from services.bootstrap import Ledger, build_ledger
@@ -257,6 +258,9 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
             replays = _timed_gets(c, ["/v1/students/heavy/history"] * config.history_reads)
             results["audit_replay"] = {**percentiles(replays), "events": heavy_events}
             progress(f"(d) audit replay of {heavy_events:,} events: {results['audit_replay']}")
+
+            results["profile_put"] = profile_puts(c, district, percentiles)
+            progress(f"(f) PUT student, with history / without: {results['profile_put']}")
 
             results["lag"] = _lag(c, base, first_batches, students, config)
             progress(f"(e) lag, {config.backend}, one process: {results['lag']}")

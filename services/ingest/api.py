@@ -93,7 +93,12 @@ def put_school(
     return _status(resp, roster.put_school(school_id, body))
 
 
-@router.put("/students/{student_id}", response_model=WriteOut, tags=["roster"])
+@router.put(
+    "/students/{student_id}",
+    response_model=WriteOut,
+    tags=["roster"],
+    responses={"409": {"description": "the student was erased (`mastery erase`): nothing was stored"}},
+)
 def put_student(
     student_id: IdPath, body: StudentIn, roster: RosterDep, who: CatalogWriter, resp: Response
 ) -> WriteOut:
