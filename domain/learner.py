@@ -58,7 +58,7 @@ class Learner(Aggregate):
         """Base of every learning event. `timestamp` is when the store accepted it
         (recorded_at); `occurred_at` is when it happened in the classroom."""
 
-        class_version: ClassVar[int] = 2
+        class_version: ClassVar[int] = 3
         record_type: ClassVar[RecordType]
         # The payload fields of the class, in declaration order (set below).
         payload_fields: ClassVar[tuple[str, ...]] = ()
@@ -68,6 +68,9 @@ class Learner(Aggregate):
         recorded_by: str
         request_id: str
         personal: str | dict[str, Any] | None
+        # Who brought the event in from another system (a backfill keeps its
+        # original recorded_at and recorded_by); None for events recorded here.
+        migrated_by: str | None
 
         def payload(self) -> dict[str, Any]:
             """The event's own fields, without personal data: what the rules read."""
@@ -92,6 +95,11 @@ class Learner(Aggregate):
             state["personal"] = personal or None
             for name in cls.payload_fields:
                 state[name] = body.get(name)
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Version 3 records backfills (`migrated_by`)."""
+            state["migrated_by"] = None
 
     class AttemptRecorded(LearningEvent):
         record_type: ClassVar[RecordType] = "attempt"
@@ -161,6 +169,7 @@ def learning_event(
     request_id: str,
     payload: dict[str, Any],
     personal: str | None,
+    migrated_by: str | None = None,
 ) -> Learner.LearningEvent:
     """A learning event for the head of a student's stream."""
     # The library turns event classes into dataclasses at runtime; mypy cannot see their fields.
@@ -175,6 +184,7 @@ def learning_event(
         recorded_by=recorded_by,
         request_id=request_id,
         personal=personal,
+        migrated_by=migrated_by,
         **{f: payload.get(f) for f in cls.payload_fields},
     )
     return event

@@ -16,7 +16,7 @@ results differ; the tests compare every learning event class.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -51,14 +51,23 @@ class LearningEventMapper:
         recorded_at: datetime,
         recorded_by: str,
         request_id: str,
+        recorded: Sequence[tuple[datetime, str]] | None = None,
+        migrated_by: str | None = None,
     ) -> list[StoredEvent]:
+        """`recorded`: each event's own (recorded_at, recorded_by), for events
+        brought in from another system (a backfill, `migrated_by` who did it);
+        otherwise the batch's."""
         wrap = self._wrap_datetime()
         encode = self.transcoder.encode
         compressor, cipher = self.mapper.compressor, self.mapper.cipher
         topics, fields, versions = self.topics, self.fields, self.versions
         timestamp = wrap(recorded_at)
         out: list[StoredEvent] = []
-        for record_type, stream, version, student_id, event_id, occurred_at, payload, personal in events:
+        for i, (record_type, stream, version, student_id, event_id, occurred_at, payload, personal) in (
+            enumerate(events)
+        ):
+            if recorded is not None:
+                timestamp, recorded_by = wrap(recorded[i][0]), recorded[i][1]
             # The keys and their order are those of vars() of the event class
             # without originator_id and originator_version, then its class
             # version, as Mapper.to_stored_event has them.
@@ -70,6 +79,7 @@ class LearningEventMapper:
                 "recorded_by": recorded_by,
                 "request_id": request_id,
                 "personal": personal,
+                "migrated_by": migrated_by,
             }
             for name in fields[record_type]:
                 values[name] = payload.get(name)

@@ -16,6 +16,7 @@ from services.export.api import router as export_router
 from services.http import Adapters
 from services.ingest.api import events_follow_up
 from services.ingest.api import router as ingest_router
+from services.ingest.backfill import router as backfill_router
 from services.ingest.schemas import EventBatchIn
 from services.middleware import BodyLimits, RequestContext
 from services.openapi import document_answers
@@ -79,6 +80,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
     install_api_docs(app)
     if role in ("all", "ingest"):
         app.include_router(ingest_router)
+        app.include_router(backfill_router)
         app.state.schema_follow_up = {"/v1/events": events_follow_up}
         document_request_bodies(app, [EventBatchIn])
     if role in ("all", "query"):

@@ -27,7 +27,7 @@ def history_table(rows: Sequence[dict[str, Any]]) -> str:
             r["type"] + (" (voided)" if r["voided"] else ""),
             r["objective_id"] or "",
             detail(r["type"], r["payload"]),
-            r["recorded_by"],
+            r["recorded_by"] + (f" (migrated by {r['migrated_by']})" if r.get("migrated_by") else ""),
             r["status_after"] or "",
         )
         for r in rows

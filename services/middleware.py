@@ -33,7 +33,7 @@ from services.problems import problem, too_deep
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
-EVENTS_BODY_LIMIT = 16 * MiB  # POST /v1/events: up to 5,000 events
+EVENTS_BODY_LIMIT = 16 * MiB  # POST /v1/events and /v1/events/backfill: up to 5,000 events
 BODY_LIMIT = 1 * MiB  # any other request
 # A body this large is checked in a worker thread: at 1 MiB of brackets the
 # check takes some tens of milliseconds, too long to hold up other requests.
@@ -135,7 +135,9 @@ class BodyLimits:
             await self.app(scope, receive, send)
             return
         events = scope["method"] == "POST" and scope["path"] == "/v1/events"
-        limit = EVENTS_BODY_LIMIT if events else BODY_LIMIT
+        # A backfill's batches are batches of events too.
+        batch = events or (scope["method"] == "POST" and scope["path"] == "/v1/events/backfill")
+        limit = EVENTS_BODY_LIMIT if batch else BODY_LIMIT
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(limit)(scope, receive, send)

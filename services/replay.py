@@ -35,6 +35,7 @@ class Replayed(NamedTuple):
     request_id: str
     payload: dict[str, Any]
     personal: str | dict[str, Any] | None  # sealed (infra/sealing.py); opened only to be shown
+    migrated_by: str | None
 
 
 Related = tuple[LearningRecord, dict[str, Any]]  # a record and its personal data, opened
@@ -61,7 +62,9 @@ def replayed(events: Iterable[Learner.LearningEvent]) -> list[Replayed]:
         oid = sole_objective(rec, objective_of)
         if oid:
             objective_of[ev.event_id] = oid
-        out.append(Replayed(rec, oid, ev.record_type, ev.request_id, ev.payload(), ev.personal))
+        out.append(
+            Replayed(rec, oid, ev.record_type, ev.request_id, ev.payload(), ev.personal, ev.migrated_by)
+        )
     return out
 
 
@@ -103,6 +106,7 @@ def audit_trail(
                 "occurred_at": meta.occurred_at,
                 "recorded_at": meta.recorded_at,
                 "recorded_by": meta.recorded_by,
+                "migrated_by": entry.migrated_by,
                 "request_id": entry.request_id,
                 "payload": shown_payload(entry, opener),
                 "voided": meta.event_id in voided,

@@ -205,3 +205,15 @@ class WriteOut(BaseModel):
     created: bool
     changed: bool
     position: int
+
+
+class BackfilledIn(_In):
+    """An event from another system, with when and by whom it was recorded there."""
+
+    event: EventIn
+    recorded_at: Time
+    recorded_by: Name
+
+
+class BackfillBatchIn(_In):
+    events: list[BackfilledIn] = Field(min_length=1, max_length=MAX_BATCH)

@@ -52,6 +52,23 @@ _RETRIES = 5
 
 
 @dataclass(frozen=True)
+class Backfill:
+    """Events brought in from another system: each keeps the time it was
+    recorded there and who recorded it (by event id)."""
+
+    recorded: dict[str, tuple[datetime, str]]
+
+    def problems(self, i: int, event: EventIn, now: datetime) -> list[dict[str, Any]]:
+        at, _ = self.recorded[str(event.event_id)]
+        loc: list[str | int] = ["body", "events", i, "recorded_at"]
+        if at > now:
+            return [error(loc, "recorded_at is in the future")]
+        if at < event.occurred_at:
+            return [error(loc, "recorded_at is before occurred_at: nothing is recorded before it happens")]
+        return []
+
+
+@dataclass(frozen=True)
 class BatchResult:
     stored: int
     duplicates: int
@@ -116,11 +133,19 @@ class EventWriter:
         self.keys = keys
         self.mapper = LearningEventMapper(store.mapper)
 
-    def write(self, events: Sequence[EventIn], recorded_by: str, request_id: str) -> BatchResult:
+    def write(
+        self,
+        events: Sequence[EventIn],
+        recorded_by: str,
+        request_id: str,
+        backfill: Backfill | None = None,
+    ) -> BatchResult:
+        """`backfill`: the events come from another system, each with its own
+        recorded_at and recorder (admin only, services/ingest/backfill.py)."""
         assume_new = True
         for attempt in range(_RETRIES):
             try:
-                return self._write_once(events, recorded_by, request_id, assume_new)
+                return self._write_once(events, recorded_by, request_id, assume_new, backfill)
             except LogBusy as e:
                 raise Busy(f"the event log is busy; nothing was stored: {e}") from e
             except IntegrityError:
@@ -133,11 +158,16 @@ class EventWriter:
         raise AssertionError("unreachable")
 
     def _write_once(
-        self, events: Sequence[EventIn], recorded_by: str, request_id: str, assume_new: bool
+        self,
+        events: Sequence[EventIn],
+        recorded_by: str,
+        request_id: str,
+        assume_new: bool,
+        backfill: Backfill | None,
     ) -> BatchResult:
-        checked = self.check(events, assume_new=assume_new)
+        checked = self.check(events, assume_new=assume_new, backfill=backfill)
         if assume_new and (checked.errors or checked.conflicts):
-            checked = self.check(events)  # answer as the full check does
+            checked = self.check(events, backfill=backfill)  # answer as the full check does
         if checked.errors:
             raise InvalidInput(
                 f"{len(checked.errors)} problem(s) in the batch; nothing was stored", checked.errors
@@ -146,12 +176,17 @@ class EventWriter:
             raise Conflict(
                 "an event_id was reused with a different body; nothing was stored", checked.conflicts
             )
-        position = self._append(checked, recorded_by, request_id)
+        position = self._append(checked, recorded_by, request_id, backfill)
         stored = len(checked.new)
         return BatchResult(stored, len(events) - stored, position, checked.outcome)
 
     def check(
-        self, events: Sequence[EventIn], indices: Sequence[int] | None = None, *, assume_new: bool = False
+        self,
+        events: Sequence[EventIn],
+        indices: Sequence[int] | None = None,
+        *,
+        assume_new: bool = False,
+        backfill: Backfill | None = None,
     ) -> Checked:
         """Check a batch against the store without writing. `indices` are the
         events' places in the request when some were already refused by the schema.
@@ -222,6 +257,8 @@ class EventWriter:
                         "occurred_at is more than 5 minutes in the future",
                     )
                 )
+            if backfill is not None:
+                errors.extend(backfill.problems(i, event, now))
             objective_id = self._check_objectives(event, objectives, i, errors)
             if ref is not None and tid is not None:
                 field = ref[0]
@@ -287,7 +324,9 @@ class EventWriter:
             return f"{field} names an attempt on another objective ({target.objective_id})"
         return None
 
-    def _append(self, checked: Checked, recorded_by: str, request_id: str) -> int:
+    def _append(
+        self, checked: Checked, recorded_by: str, request_id: str, backfill: Backfill | None
+    ) -> int:
         if not checked.new:
             return self.store.head_position()
         versions: dict[str, int] = {}
@@ -302,6 +341,11 @@ class EventWriter:
                 (event.type, stream, version, student, row.event_id, event.occurred_at, payload, sealed)
             )
         stored = self.mapper.stored_events(
-            rows, recorded_at=checked.now, recorded_by=recorded_by, request_id=request_id
+            rows,
+            recorded_at=checked.now,
+            recorded_by=recorded_by,
+            request_id=request_id,
+            recorded=[backfill.recorded[row.event_id] for _, row in checked.new] if backfill else None,
+            migrated_by=recorded_by if backfill else None,
         )
         return self.store.indexed.append_batch(stored, [row for _, row in checked.new])

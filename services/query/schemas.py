@@ -44,6 +44,9 @@ class HistoryEntryOut(BaseModel):
     occurred_at: datetime
     recorded_at: datetime
     recorded_by: str
+    # Who brought the event in from another system (a backfill: recorded_at and
+    # recorded_by are the other system's); null for events recorded here.
+    migrated_by: str | None = None
     request_id: str
     payload: dict[str, Any]
     voided: bool

@@ -48,6 +48,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("PUT", "/v1/students/{student_id}"):                      (R, F, F, F, F, F, F, R),
     ("PUT", "/v1/classes/{class_id}"):                         (R, F, F, F, F, F, F, R),
     ("POST", "/v1/events"):                                    (R, W, W, F, F, F, F, R),
+    ("POST", "/v1/events/backfill"):                           (R, F, F, F, F, F, F, F),
     ("GET", "/v1/students/{student_id}/mastery"):              (R, S, S, S, S, R, F, F),
     ("GET", "/v1/students/{student_id}/history"):              (R, S, S, S, S, R, F, F),
     ("GET", "/v1/students/{student_id}/objectives/{objective_id}/explain"): (R, S, S, S, S, R, F, F),
@@ -122,6 +123,12 @@ BODIES: dict[tuple[str, str], Callable[[World, Target], Any]] = {
     ("PUT", "/v1/students/{student_id}"): _student,
     ("PUT", "/v1/classes/{class_id}"): _class,
     ("POST", "/v1/events"): _reflection,
+    ("POST", "/v1/events/backfill"): lambda w, t: {
+        "events": [
+            {"event": e, "recorded_at": "2026-09-15T11:00:00-05:00", "recorded_by": "teacher:t1"}
+            for e in _reflection(w, t)["events"]
+        ]
+    },
 }
 QUERIES: dict[tuple[str, str], Callable[[Target], dict[str, str]]] = {
     ("GET", "/v1/contradictions"): lambda t: {"school_id": t.school},

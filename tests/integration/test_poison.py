@@ -181,8 +181,8 @@ def _benchmark_below_the_edge(ledger: Ledger, student: str, correct: int, total:
 
 
 def _upcast_counts_that_fit(state: dict[str, Any]) -> None:
-    """The stand-in for a fix deployed after the fact: version 3 of the event
-    class reads version 2's impossible counts as one of one."""
+    """The stand-in for a fix deployed after the fact: version 4 of the event
+    class reads version 3's impossible counts as one of one."""
     for r in state["results"]:
         if r["total"] > 1_000_000:
             r["correct"], r["total"] = 1, 1
@@ -229,9 +229,9 @@ def test_a_students_event_the_mastery_projection_cannot_apply_holds_that_student
 
     # The fix (an upcaster), then a retry: the poison and what waited behind it
     # apply in stream order, the later 3 of 10 now deciding.
-    monkeypatch.setattr(Learner.BenchmarkRecorded, "class_version", 3, raising=False)
+    monkeypatch.setattr(Learner.BenchmarkRecorded, "class_version", 4, raising=False)
     monkeypatch.setattr(
-        Learner.BenchmarkRecorded, "upcast_v2_v3", staticmethod(_upcast_counts_that_fit), raising=False
+        Learner.BenchmarkRecorded, "upcast_v3_v4", staticmethod(_upcast_counts_that_fit), raising=False
     )
     code, output = _retry(settings, monkeypatch)
     assert code == 0, output

@@ -86,3 +86,43 @@ def test_stored_events_equal_the_library_mappers(mapper: Mapper[UUID], record_ty
         back = mapper.to_domain_event(got)
         assert type(back) is type(want)
         assert repr(back) == repr(want)
+
+
+@pytest.mark.parametrize("record_type", sorted(LEARNING_EVENT_CLASSES))
+def test_backfilled_events_keep_their_own_recorded_at_and_recorder(record_type: str) -> None:
+    """A backfill (events from another system) stores each event's own
+    recorded_at and recorded_by, and who brought it in, as the library would."""
+    mapper = LedgerStore().mapper
+    ours = LearningEventMapper(mapper)
+    when = [datetime(2025, 3, 4, 10, 15, tzinfo=UTC), datetime(2025, 3, 9, 8, 0, 1, 5, tzinfo=UTC)]
+    who = ["teacher:Ms Rivera", "teacher:Mr Okafor"]
+    new: list[NewLearningEvent] = []
+    expected = []
+    for i in range(2):
+        event_id = f"00000000-0000-4000-8000-{i:012d}"
+        occurred = when[i] - timedelta(days=1)
+        new.append((record_type, learner_stream("s-1"), 1 + i, "s-1", event_id, occurred, BODIES[1], None))
+        expected.append(
+            learning_event(
+                record_type,
+                student_id="s-1",
+                version=1 + i,
+                recorded_at=when[i],
+                event_id=event_id,
+                occurred_at=occurred,
+                recorded_by=who[i],
+                request_id="req-9",
+                payload=BODIES[1],
+                personal=None,
+                migrated_by="admin:migration",
+            )
+        )
+    stored = ours.stored_events(
+        new,
+        recorded_at=RECORDED,
+        recorded_by="admin:migration",
+        request_id="req-9",
+        recorded=list(zip(when, who, strict=True)),
+        migrated_by="admin:migration",
+    )
+    assert stored == [mapper.to_stored_event(e) for e in expected]
