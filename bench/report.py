@@ -75,6 +75,24 @@ def table(results: dict[str, Any], title: str) -> Table:
             f"p50 ratio {put['ratio_p50']:.2f}",
             "flat (ratio ≈ 1)",
         )
+    access = results.get("access_log")
+    if access is not None:
+        rec, none = access["recorded"], access["not_recorded"]
+        t.add_row(
+            "(g) GET student mastery in process, recorded in the access log",
+            _ms(rec),
+            "not recorded " + _ms(none),
+            f"p50 {access['p50_added_ms']:+.3f} ms · mean {access['mean_added_ms']:+.3f} ms",
+            "not measurably slower",
+        )
+        w = access["recorder"]
+        t.add_row(
+            "(g) access-log recorder",
+            f"record() {w['enqueue_us']:.1f} µs/entry",
+            "",
+            f"writes {w['write_rate']:,.0f} entries/s, {w['rows_per_insert']:,.0f} rows/INSERT",
+            "",
+        )
     bulk = results["bulk_in_process"]
     t.add_row(
         "bulk load in process (EventWriter)",

@@ -7,7 +7,8 @@ Order, on one fresh store:
 3. (b) projection rebuild of the whole log, then the read-and-decode floor;
 4. a `mastery serve` (role all) process: (c) read latencies beside a raw
    SELECT floor, (d) audit replay of the heavy student, (e) write-to-readable
-   lag while a paced load writes batches of 1,000.
+   lag while a paced load writes batches of 1,000;
+5. (g) in process, what recording reads in the access log costs (bench/access_cost.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 import httpx
 import orjson
 
+from bench import access_cost
 from bench.floors import copy_floor_postgres, copy_floor_sqlite, decode_floor, raw_mastery_select
 from bench.postgres import fresh_database
 from bench.profile_put import profile_puts
@@ -264,6 +266,8 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
 
             results["lag"] = _lag(c, base, first_batches, students, config)
             progress(f"(e) lag, {config.backend}, one process: {results['lag']}")
+        results["access_log"] = access_cost.measure(settings, students)  # in process, the server stopped
+        progress(f"(g) access log: {results['access_log']}")
     if config.backend == "sqlite":
         results["embedded_lag"] = results["lag"]
     else:

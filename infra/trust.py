@@ -126,7 +126,43 @@ def open_trust_store(settings: Settings) -> Engine:
             engine = create_engine(sqlalchemy_url(url), pool_size=5, max_overflow=10, pool_pre_ping=True)
     with schema_turn(settings):
         create_tables(engine, trust_metadata.sorted_tables)
+        _append_only(engine)
     return engine
+
+
+# The access log is append-only in the store as well as in the code (no route
+# writes it; infra/access_log.py only inserts): a trigger refuses to change or
+# delete its rows, so neither a bug nor a statement sent with the service's
+# credentials rewrites who read what. (Whoever may drop a trigger may drop the
+# table: that is the database's own access control, docs/security.md.)
+_REFUSE = "access_log is append-only"
+_SQLITE_APPEND_ONLY = [
+    f"CREATE TRIGGER IF NOT EXISTS access_log_no_{op.lower()} BEFORE {op} ON access_log "
+    f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END"
+    for op in ("UPDATE", "DELETE")
+]
+_POSTGRES_APPEND_ONLY = [
+    "CREATE OR REPLACE FUNCTION access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN RAISE EXCEPTION '{_REFUSE}'; END $$",
+    "CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON access_log "
+    "FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only()",
+]
+
+
+def _append_only(engine: Engine) -> None:
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            for statement in _SQLITE_APPEND_ONLY:
+                conn.exec_driver_sql(statement)
+            return
+        # Created once: CREATE OR REPLACE TRIGGER at every start would lock the table each time.
+        found = conn.exec_driver_sql(
+            "SELECT 1 FROM pg_trigger WHERE tgname = 'access_log_append_only' "
+            "AND tgrelid = 'access_log'::regclass"
+        ).first()
+        if found is None:
+            for statement in _POSTGRES_APPEND_ONLY:
+                conn.exec_driver_sql(statement)
 
 
 def _schema_engine(database_url: str) -> Engine:

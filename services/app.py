@@ -22,6 +22,7 @@ from services.middleware import BodyLimits, RequestContext
 from services.openapi import document_answers
 from services.ops import install_ops
 from services.problems import document_request_bodies, install_error_handlers
+from services.query.access_log import router as access_log_router
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
@@ -87,6 +88,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         app.include_router(query_router)
         app.include_router(classes_router)
         app.include_router(insights_router)
+        app.include_router(access_log_router)
         app.include_router(export_router)
     document_answers(app)
     return app

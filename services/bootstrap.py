@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from domain.rules.status import RuleVersion
+from infra.access_log import AccessRecorder
 from infra.eventstore import LedgerStore, open_event_store
 from infra.keys import StudentKeys
 from infra.readstore import open_read_store, open_reader
@@ -36,6 +37,7 @@ class Ledger:
     tokens: TokenStore
     trust: Engine  # the trust store (infra/trust.py): keys, secrets, tokens, access log
     keys: StudentKeys
+    access: AccessRecorder  # writes the access log in batches (infra/access_log.py)
     reader: Engine  # what requests read through (services/http.py ReadDep)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -61,6 +63,7 @@ class Ledger:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.tokens.close()  # its last-use writes, before the engine goes
+        self.access.close()  # the reads not written yet, before the trust store goes
         if self.reader is not self.engine:
             self.reader.dispose()
         self.engine.dispose()
@@ -93,5 +96,6 @@ def build_ledger(settings: Settings) -> Ledger:
         tokens=TokenStore(trust, token),
         trust=trust,
         keys=keys,
+        access=AccessRecorder(trust),
         reader=open_reader(settings, engine),
     )

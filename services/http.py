@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from infra.access_log import AccessRecorder
 from infra.eventstore import LedgerStore
 from infra.keys import StudentKeys
 from infra.readmodels import classes, enrolments, students
@@ -45,6 +46,7 @@ class Adapters(Protocol):
     reader: Engine  # what requests read through (ReadDep)
     trust: Engine  # the trust store: keys, secrets, tokens, access log (infra/trust.py)
     keys: StudentKeys  # students' keys, to open their personal data
+    access: AccessRecorder  # queues access-log entries for the trust store (infra/access_log.py)
 
     @property
     def projection_names(self) -> list[str]: ...

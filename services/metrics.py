@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
@@ -55,6 +55,21 @@ def events_set_aside(ledger: Ledger) -> Iterator[Metric]:
     for name, count in sorted(ledger.runner.parked().items()):
         gauge.add_metric([name], count)
     yield gauge
+
+
+def access_log_writes(ledger: Ledger) -> Iterator[Metric]:
+    """The access log's writer (infra/access_log.py): a backlog that grows, or
+    failed writes that climb, mean reads are being recorded in memory only."""
+    yield GaugeMetricFamily(
+        "mastery_access_log_backlog",
+        "Access-log entries this process has queued and not written to the trust store yet",
+        ledger.access.backlog,
+    )
+    yield CounterMetricFamily(
+        "mastery_access_log_failed_writes",
+        "Writes of access-log entries the trust store refused (each is kept and tried again)",
+        ledger.access.failed_writes,
+    )
 
 
 class _Sampled(Collector):

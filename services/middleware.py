@@ -5,7 +5,10 @@ ServerErrorMiddleware is outside it): it gives every request an id, times
 it, and turns an unexpected exception into a problem+json 500 without
 re-raising it. Re-raising is what made uvicorn close the connection: it
 closes the transport of any request whose app raised after the response
-began, and ServerErrorMiddleware re-raises after sending its 500.
+began, and ServerErrorMiddleware re-raises after sending its 500. As a
+response's status goes out, it queues the access-log entries of a read of
+students' records (services/access_records.py): it is the one place that
+sees the status the client gets, its own 500 included.
 
 `BodyLimits`, inside it, refuses a body over its size before it is read
 whole, and a JSON body nested too deep for the json module.
@@ -25,6 +28,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services import requestid
+from services.access_records import record_reads
 from services.inputs import MAX_JSON_DEPTH
 from services.instruments import REQUEST_SECONDS
 from services.jsonbody import is_json, nests_deeper_than
@@ -67,6 +71,8 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()), (_REQUEST_ID, request_id.encode())]
+                # Before the answer goes out: its reads of students' records, with this status.
+                record_reads(scope, status)
             await send(message)
 
         try:

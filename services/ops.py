@@ -40,6 +40,7 @@ from services.bootstrap import Ledger
 from services.http import get_principal
 from services.metrics import (
     Sampler,
+    access_log_writes,
     events_set_aside,
     exposition,
     log_head,
@@ -149,7 +150,7 @@ class Ops:
         ]
     )
     samplers: list[Sampler] = field(
-        default_factory=lambda: [log_head, projection_positions, events_set_aside]
+        default_factory=lambda: [log_head, projection_positions, events_set_aside, access_log_writes]
     )
     sampling: OneAtATime[list[Metric]] = field(default_factory=OneAtATime)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from services.access_records import AccessDep, recording_for
 from services.errors import NotReady
 from services.export.export import ExportKind, plan_export
 from services.export.formats import MEDIA_TYPES, Format
@@ -25,6 +26,8 @@ EXPORTERS = ("admin", "auditor", "analyst")
     },
 )
 def get_export(
+    request: Request,
+    access: AccessDep,
     store: EventStoreDep,
     catalog: CatalogDep,
     trust: TrustDep,
@@ -38,7 +41,10 @@ def get_export(
 ) -> StreamingResponse:
     require_role(who, *EXPORTERS)
     analyst = who.role == "analyst"
-    export = plan_export(store, catalog, trust, kind, fmt, pseudonymise or analyst)
+    # An export that names students records each in the access log as it
+    # streams its rows; a pseudonymised one names no one and records nothing.
+    naming = recording_for(request, who, access)
+    export = plan_export(store, catalog, trust, kind, fmt, pseudonymise or analyst, naming)
     # The export reads the log itself, cut at its head: every position a write
     # has answered is in it at once. One beyond the head is not there yet.
     if min_position is not None and min_position > export.position:

@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from services.access_records import PathStudent
 from services.errors import NotFound
 from services.http import EventStoreDep, ReadDep, require_role, scoped_students
-from services.inputs import IdPath, Time
+from services.inputs import Time
 from services.replay import student_exists
 
 AsOf = Annotated[Time | None, Query(description="only evidence that occurred at or before T")]
@@ -18,9 +19,10 @@ KnownAt = Annotated[Time | None, Query(description="only what had been recorded 
 STUDENT_READERS = ("admin", "auditor", "teacher", "leader", "student", "guardian")
 
 
-def visible_student(student_id: IdPath, store: EventStoreDep, read: ReadDep) -> str:
+def visible_student(student_id: PathStudent, store: EventStoreDep, read: ReadDep) -> str:
     """The student of the path if the caller may see it. One that does not exist
-    and one outside the caller's scope are the same 404: never reveal a student."""
+    and one outside the caller's scope are the same 404: never reveal a student.
+    The read is recorded in the access log whatever its answer (a refusal too)."""
     require_role(read.who, *STUDENT_READERS)
     scope = scoped_students(read.conn, read.who)
     if (scope is not None and student_id not in scope) or not student_exists(store, student_id):

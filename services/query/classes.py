@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import orjson
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import String, cast, select
 from sqlalchemy.engine import Connection
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from infra.keys import Opener, StudentKeys
 from infra.readmodels import classes, enrolments, mastery_current, objectives, students
 from infra.tokens import Principal
+from services.access_records import names_students
 from services.errors import NotFound
 from services.http import KeysDep, ReadDep, json_response, require_role
 from services.inputs import IdPath
@@ -222,8 +223,9 @@ def _ref(ob: ObjectiveRef) -> dict[str, Any]:
 
 
 @router.get("/classes/{class_id}/mastery-map", response_model=MasteryMapOut)
-def mastery_map(class_id: IdPath, read: ReadDep, keys: KeysDep) -> Response:
+def mastery_map(request: Request, class_id: IdPath, read: ReadDep, keys: KeysDep) -> Response:
     view = load_class(read.conn, read.who, class_id, keys)
+    names_students(request, view.students)  # the map names every student of the class
     out = []
     for sid, name in view.students.items():
         statuses: dict[str, Any] = {}
@@ -241,10 +243,11 @@ def mastery_map(class_id: IdPath, read: ReadDep, keys: KeysDep) -> Response:
 
 
 @router.get("/classes/{class_id}/next", response_model=NextOut)
-def next_objectives(class_id: IdPath, read: ReadDep, keys: KeysDep) -> Response:
+def next_objectives(request: Request, class_id: IdPath, read: ReadDep, keys: KeysDep) -> Response:
     """Per student, in course order: not yet mastered, every prerequisite mastered.
     A prerequisite the catalog does not know cannot be mastered, so it blocks."""
     view = load_class(read.conn, read.who, class_id, keys)
+    names_students(request, view.students)  # as the map, every student of the class
     out = []
     for sid, name in view.students.items():
         ready = [
@@ -270,13 +273,13 @@ def _member(view: ClassView, sid: str, oid: str, cell: Cell, levels: Levels) -> 
 
 
 @router.get("/classes/{class_id}/groups", response_model=GroupsOut)
-def groups(class_id: IdPath, read: ReadDep, keys: KeysDep) -> Response:
+def groups(request: Request, class_id: IdPath, read: ReadDep, keys: KeysDep) -> Response:
     """Per objective with anyone to re-teach: the students with counting
     evidence who have not mastered it, and the class-mates who have mastered it
     as peer tutors (not those whose latest benchmark contradicts that mastery)."""
     view = load_class(read.conn, read.who, class_id, keys)
     levels = rubric_levels(read.conn, (ob.objective_id for ob in view.objectives))
-    out = []
+    out, named = [], set[str]()
     for ob in view.objectives:
         reteach, tutors = [], []
         for sid in view.students:
@@ -288,12 +291,8 @@ def groups(class_id: IdPath, read: ReadDep, keys: KeysDep) -> Response:
             elif cell.status == "mastered" and "benchmark_disagrees" not in cell.flags:
                 tutors.append(_member(view, sid, ob.objective_id, cell, levels))
         if reteach:
-            out.append(
-                {
-                    "objective_id": ob.objective_id,
-                    "statement": ob.statement,
-                    "reteach": reteach,
-                    "peer_tutors": tutors,
-                }
-            )
+            group = {"objective_id": ob.objective_id, "statement": ob.statement}
+            out.append({**group, "reteach": reteach, "peer_tutors": tutors})
+            named.update(m["student_id"] for m in reteach + tutors)
+    names_students(request, sorted(named))  # those the groups name, not the whole class
     return json_response({"class_id": class_id, "groups": out}, read.position)

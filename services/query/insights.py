@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import Connection, func, select
 
@@ -24,6 +24,7 @@ from infra.readmodels import (
     students,
 )
 from infra.tokens import Principal
+from services.access_records import names_students
 from services.errors import InvalidInput, NotFound
 from services.http import ReadDep, json_response, require_role, scoped_students
 from services.inputs import Id, IdPath
@@ -147,6 +148,7 @@ def _reachable(conn: Connection, student_id: str) -> int:
     tags=["insights"],
 )
 def get_contradictions(
+    request: Request,
     read: ReadDep,
     class_id: Annotated[Id | None, Query()] = None,
     school_id: Annotated[Id | None, Query()] = None,
@@ -200,6 +202,7 @@ def get_contradictions(
                 item["resolved_at"] = datetime.fromisoformat(resolved) if resolved else None
             out.append(item)
     out.sort(key=lambda x: (x["detected_at"], x["student_id"], x["objective_id"]))
+    names_students(request, sorted({x["student_id"] for x in out}))  # those the answer names
     return json_response(out, read.position)
 
 

@@ -38,9 +38,10 @@ SCOPED = "2xx in scope; out of scope 404, as an unknown id"
 SCOPED_WRITE = "2xx in scope; out of scope 422 naming the student, as an unknown student"
 FORBIDDEN = "403 whatever it asks about: the role may not do this at all"
 OPEN = "2xx with any token or none (docs/operations.md: a probe needs no credentials)"
+HIDDEN = "404 in scope and out of scope, as an unknown id: the role may not learn it exists"
 
 COLUMNS = ("admin", "teacher", "student", "guardian", "leader", "auditor", "analyst", "ingest")
-R, S, W, F = OK, SCOPED, SCOPED_WRITE, FORBIDDEN
+R, S, W, F, H = OK, SCOPED, SCOPED_WRITE, FORBIDDEN, HIDDEN
 MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     # (method, path): the answer to (admin, teacher, student, guardian, leader, auditor, analyst, ingest)
     ("PUT", "/v1/objectives/{objective_id}"):                  (R, F, F, F, F, F, F, R),
@@ -53,6 +54,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/v1/students/{student_id}/history"):              (R, S, S, S, S, R, F, F),
     ("GET", "/v1/students/{student_id}/objectives/{objective_id}/explain"): (R, S, S, S, S, R, F, F),
     ("GET", "/v1/students/{student_id}/trajectory"):           (R, S, S, S, S, R, F, F),
+    ("GET", "/v1/students/{student_id}/access-log"):           (R, H, H, H, H, R, H, H),
     ("GET", "/v1/objectives"):                                 (R, R, R, R, R, R, R, R),
     ("GET", "/v1/objectives/{objective_id}"):                  (R, R, R, R, R, R, R, R),
     ("GET", "/v1/classes/{class_id}/mastery-map"):             (R, S, F, F, S, R, F, F),
@@ -212,6 +214,8 @@ def _expected(rule: str, target: Target) -> set[int]:
         return {200, 201}
     if rule == FORBIDDEN:
         return {403}
+    if rule == HIDDEN:
+        return {404}
     if target is IN:
         return {200, 201}
     return {404} if rule == SCOPED else {422}
@@ -236,10 +240,10 @@ def test_matrix(world: World, role: str) -> None:
                 wrong.append(f"{role} {op} {target.student}: {status} {body}, expected {rule}")
             elif status >= 400 and kind != "application/problem+json":
                 wrong.append(f"{role} {op} {target.student}: {status} as {kind}")
-            if rule in (SCOPED, SCOPED_WRITE) and target is OUT:
+            if (rule in (SCOPED, SCOPED_WRITE) and target is OUT) or rule == HIDDEN:
                 unknown = _ask(world, _call(world, op, UNKNOWN), token)
-                if _as_unknown(answer, OUT) != repr(unknown):
-                    wrong.append(f"{role} {op}: out of scope {answer} but unknown {unknown}")
+                if _as_unknown(answer, target) != repr(unknown):
+                    wrong.append(f"{role} {op}: {target.student} {answer} but unknown {unknown}")
         for state in ("revoked", "expired"):
             status, kind, _ = _ask(world, _call(world, op, IN), world.tokens[(role, state)])
             if status != (200 if rule == OPEN else 401):

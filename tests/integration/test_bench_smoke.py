@@ -33,5 +33,8 @@ def test_bench_smoke_runs_every_measure_on_both_backends(tmp_path: Path) -> None
         assert run["audit_replay"]["events"] == 300 and run["audit_replay"]["n"] == 3
         assert run["lag"]["n"] >= 1 and run["lag"]["load_events_per_s"] > 0
         assert run["embedded_lag"]["n"] >= 1, backend  # on PostgreSQL, measured on a SQLite store of its own
+        access = run["access_log"]
+        assert access["recorded"]["n"] == access["not_recorded"]["n"] == 30, backend
+        assert access["recorder"]["inserts"] >= 1 and access["recorder"]["enqueue_us"] > 0
     assert run["rebuild"]["workers"] >= 1 and run["ingest"]["processes"] >= 1
     assert "Mastery Ledger bench: postgres" in proc.stdout
