@@ -33,6 +33,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from bench.postgres import fresh_database
+from bench.timing import percentiles, timed_gets
 from infra.access_log import Access, AccessRecorder
 from infra.settings import Settings, load_settings
 from infra.trust import open_trust_store
@@ -53,26 +54,6 @@ class Discarding(AccessRecorder):
         return None
 
 
-def _ms(samples: list[float]) -> dict[str, float]:
-    ms = sorted(s * 1000 for s in samples)
-
-    def q(p: float) -> float:
-        return ms[min(len(ms) - 1, round(p * (len(ms) - 1)))]
-
-    return {"n": len(ms), "p50": q(0.50), "p99": q(0.99), "max": ms[-1], "mean": sum(ms) / len(ms)}
-
-
-def _timed(c: TestClient, paths: list[str]) -> list[float]:
-    out = []
-    for path in paths:
-        began = time.perf_counter()
-        r = c.get(path)
-        out.append(time.perf_counter() - began)
-        if r.status_code != 200:
-            raise RuntimeError(f"GET {path}: {r.status_code} {r.text[:300]}")
-    return out
-
-
 def reads(settings: Settings, students: list[str]) -> dict[str, Any]:
     """Each student's mastery read twice in a row, once recorded and once not,
     which first alternating: the machine's drift falls on both alike, and the
@@ -84,17 +65,17 @@ def reads(settings: Settings, students: list[str]) -> dict[str, Any]:
     discarded: list[float] = []
     with TestClient(create_app(settings, "query", ledger)) as c:
         c.headers.update({"Authorization": f"Bearer {TOKEN}"})
-        _timed(c, paths[:20])  # warm up: connections, caches
+        timed_gets(c, paths[:20])  # warm up: connections, caches
         for i, path in enumerate(paths):
             order = [(real, recorded), (none, discarded)]
             for recorder, into in order if i % 2 == 0 else reversed(order):
                 ledger.access = recorder
-                into.extend(_timed(c, [path]))
+                into.extend(timed_gets(c, [path]))
         ledger.access = real
     added = sorted(r - d for r, d in zip(recorded, discarded, strict=True))
     return {
-        "recorded": _ms(recorded),
-        "not_recorded": _ms(discarded),
+        "recorded": percentiles(recorded),
+        "not_recorded": percentiles(discarded),
         "p50_added_ms": added[len(added) // 2] * 1000,  # the median of the pairs' differences
         "mean_added_ms": sum(added) / len(added) * 1000,
     }

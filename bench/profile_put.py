@@ -9,19 +9,17 @@ ratio of the two medians is the figure (1.0: flat)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from bench.timing import percentiles
 from services.demo.district import District
 
 PUTS = 100
 
 
-def profile_puts(
-    c: httpx.Client, district: District, percentiles: Callable[[list[float]], dict[str, float]]
-) -> dict[str, Any]:
+def profile_puts(c: httpx.Client, district: District) -> dict[str, Any]:
     out: dict[str, Any] = {}
     school = district.classes()[0][1]  # `heavy` is in the first class
     for label, student in (("history", "heavy"), ("none", _without_events(c, district))):

@@ -18,7 +18,6 @@ import itertools
 import math
 import os
 import random
-import statistics
 import tempfile
 import threading
 import time
@@ -37,6 +36,7 @@ from bench.floors import copy_floor_postgres, copy_floor_sqlite, decode_floor, r
 from bench.postgres import fresh_database
 from bench.profile_put import profile_puts
 from bench.server import serve
+from bench.timing import percentiles, timed_gets
 from infra.settings import Settings, load_settings
 from services.bootstrap import Ledger, build_ledger
 from services.demo.district import District, Event, batches
@@ -73,18 +73,6 @@ class Config:
     # (when the run is on PostgreSQL), loaded with this many events first.
     embedded_events: int = 200_000
     keep: bool = False
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    """Milliseconds: p50, p99, max, mean, count."""
-    ms = sorted(s * 1000 for s in samples)
-    if not ms:
-        return {"n": 0}
-
-    def q(p: float) -> float:
-        return ms[min(len(ms) - 1, round(p * (len(ms) - 1)))]
-
-    return {"n": len(ms), "p50": q(0.50), "p99": q(0.99), "max": ms[-1], "mean": statistics.fmean(ms)}
 
 
 def _log(msg: str) -> None:
@@ -149,17 +137,6 @@ def _post_all(base: str, per_client: list[list[bytes]], clients: int) -> tuple[f
 
 def _encode(batch: list[Event]) -> bytes:
     return orjson.dumps({"events": batch})
-
-
-def _timed_gets(c: httpx.Client, paths: list[str]) -> list[float]:
-    out = []
-    for p in paths:
-        t = time.perf_counter()
-        r = c.get(p)
-        out.append(time.perf_counter() - t)
-        if r.status_code != 200:
-            raise RuntimeError(f"GET {p}: {r.status_code} {r.text[:300]}")
-    return out
 
 
 def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any]:
@@ -238,8 +215,8 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
         rng = random.Random(config.seed)
         students = rng.sample(district.student_ids[:-1], min(config.reads, config.students))
         with serve(settings, TOKEN, role="all") as base, httpx.Client(base_url=base, headers=AUTH) as c:
-            _timed_gets(c, [f"/v1/students/{s}/mastery" for s in students[:20]])  # warm up
-            reads = _timed_gets(c, [f"/v1/students/{s}/mastery" for s in students])
+            timed_gets(c, [f"/v1/students/{s}/mastery" for s in students[:20]])  # warm up
+            reads = timed_gets(c, [f"/v1/students/{s}/mastery" for s in students])
             with _ledger(settings) as ledger:
                 floor_reads = raw_mastery_select(ledger, students)
             results["student_mastery"] = {**percentiles(reads), "floor": percentiles(floor_reads)}
@@ -248,8 +225,8 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
             if CLASS_MAP in paths:
                 classes = [cid for cid, _, _ in district.classes()]
                 sample = [rng.choice(classes) for _ in range(min(config.reads, 200))]
-                _timed_gets(c, [CLASS_MAP.format(class_id=k) for k in sample[:10]])
-                maps = _timed_gets(c, [CLASS_MAP.format(class_id=k) for k in sample])
+                timed_gets(c, [CLASS_MAP.format(class_id=k) for k in sample[:10]])
+                maps = timed_gets(c, [CLASS_MAP.format(class_id=k) for k in sample])
                 results["class_map"] = percentiles(maps)
             else:
                 results["class_map"] = {"n": 0, "note": "GET /v1/classes/{id}/mastery-map not in this build"}
@@ -257,11 +234,11 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
 
             history = c.get("/v1/students/heavy/history")
             heavy_events = len(history.json()["events"])
-            replays = _timed_gets(c, ["/v1/students/heavy/history"] * config.history_reads)
+            replays = timed_gets(c, ["/v1/students/heavy/history"] * config.history_reads)
             results["audit_replay"] = {**percentiles(replays), "events": heavy_events}
             progress(f"(d) audit replay of {heavy_events:,} events: {results['audit_replay']}")
 
-            results["profile_put"] = profile_puts(c, district, percentiles)
+            results["profile_put"] = profile_puts(c, district)
             progress(f"(f) PUT student, with history / without: {results['profile_put']}")
 
             results["lag"] = _lag(c, base, first_batches, students, config)
