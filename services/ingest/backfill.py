@@ -20,8 +20,8 @@ from services import requestid
 from services.errors import ProblemError
 from services.http import role_in
 from services.ingest.api import WriterDep
+from services.ingest.event_checks import Backfill
 from services.ingest.schemas import BackfillBatchIn, EventBatchOut, EventResultOut
-from services.ingest.writer import Backfill
 from services.instruments import EVENTS_INGESTED
 
 router = APIRouter(prefix="/v1")

@@ -19,53 +19,33 @@ answered, so the answer is always the full check's.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import orjson
-
 from domain.ids import learner_stream, objective_stream, profile_stream
-from domain.rules.model import Rubric
 from infra.eventstore import IndexRow, IntegrityError, LedgerStore, LogBusy
 from infra.keys import StudentKeys
 from infra.learning_mapper import LearningEventMapper, NewLearningEvent
 from infra.sealing import StudentKey
-from services.catalog import Catalog, ObjectiveView
+from services.catalog import Catalog
 from services.errors import Busy, Conflict, InvalidInput, error
-from services.ingest.schemas import (
-    AttemptIn,
-    BenchmarkIn,
-    EventIn,
-    OverrideIn,
-    ReflectionIn,
-    RetakeIn,
-    VoidIn,
+from services.ingest.event_checks import (
+    Backfill,
+    canonical,
+    check_objectives,
+    check_reference,
+    objectives_named,
+    reference,
+    same_body,
 )
+from services.ingest.schemas import EventIn
 from services.ingest.translate import translate
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 _RETRIES = 5
-
-
-@dataclass(frozen=True)
-class Backfill:
-    """Events brought in from another system: each keeps the time it was
-    recorded there and who recorded it (by event id)."""
-
-    recorded: dict[str, tuple[datetime, str]]
-
-    def problems(self, i: int, event: EventIn, now: datetime) -> list[dict[str, Any]]:
-        at, _ = self.recorded[str(event.event_id)]
-        loc: list[str | int] = ["body", "events", i, "recorded_at"]
-        if at > now:
-            return [error(loc, "recorded_at is in the future")]
-        if at < event.occurred_at:
-            return [error(loc, "recorded_at is before occurred_at: nothing is recorded before it happens")]
-        return []
 
 
 @dataclass(frozen=True)
@@ -89,41 +69,6 @@ class Checked:
 
 # The models' own serializers, called directly: model_dump is a Python wrapper
 # around them that cost ~0.4 us of each of the two dumps per event.
-
-
-def _canonical(event: EventIn) -> tuple[dict[str, Any], bytes]:
-    """The event as JSON values (model_dump(mode="json")), and that JSON with
-    sorted keys, so the same event sent again hashes alike whatever its key order."""
-    dumped: dict[str, Any] = event.__pydantic_serializer__.to_python(event, mode="json")
-    return dumped, orjson.dumps(dumped, option=orjson.OPT_SORT_KEYS)
-
-
-def _same_body(stored_hash: str, key: StudentKey | None, canonical: bytes) -> bool:
-    """Whether an event sent again is the one stored under its id. The hash is
-    keyed by the student's key (infra/sealing.py); events stored before
-    schema version 2 hold a plain SHA-256, and are still matched by it."""
-    if key is not None and stored_hash == key.body_hash(canonical):
-        return True
-    return stored_hash == hashlib.sha256(canonical).hexdigest()
-
-
-def _reference(event: EventIn) -> tuple[str, UUID] | None:
-    """The field naming an earlier event, and that event's id."""
-    if isinstance(event, RetakeIn):
-        return "retake_of", event.retake_of
-    if isinstance(event, ReflectionIn):
-        return "on_event", event.on_event
-    if isinstance(event, VoidIn):
-        return "target_event_id", event.target_event_id
-    return None
-
-
-def _objective_ids(event: EventIn) -> list[str]:
-    if isinstance(event, (AttemptIn, OverrideIn)):
-        return [event.objective_id]
-    if isinstance(event, BenchmarkIn):
-        return [r.objective_id for r in event.results]
-    return []
 
 
 class EventWriter:
@@ -194,15 +139,15 @@ class EventWriter:
         now = datetime.now(UTC)
         latest = now + FUTURE_TOLERANCE
         places = list(indices) if indices is not None else list(range(len(events)))
-        canonical = [_canonical(e) for e in events]
-        refs = [_reference(e) for e in events]
+        dumps = [canonical(e) for e in events]
+        refs = [reference(e) for e in events]
         # Strings from the canonical dump: UUID.__str__ is slow Python.
-        ids: list[str] = [c["event_id"] for c, _ in canonical]
-        targets = [c[r[0]] if r is not None else None for (c, _), r in zip(canonical, refs, strict=True)]
+        ids: list[str] = [c["event_id"] for c, _ in dumps]
+        targets = [c[r[0]] if r is not None else None for (c, _), r in zip(dumps, refs, strict=True)]
         lookups = {t for t in targets if t is not None}
         if not assume_new:
             lookups.update(ids)
-        objective_ids = {oid for e in events for oid in _objective_ids(e)}
+        objective_ids = {oid for e in events for oid in objectives_named(e)}
         students = {e.student_id for e in events}
         streams = [
             *(learner_stream(s) for s in students),
@@ -223,12 +168,12 @@ class EventWriter:
         new: list[tuple[EventIn, IndexRow]] = []
 
         for i, event, eid, (_, body), ref, tid in zip(
-            places, events, ids, canonical, refs, targets, strict=True
+            places, events, ids, dumps, refs, targets, strict=True
         ):
             key = keys.get(event.student_id)
             prior = index.get(eid) or batch.get(eid)
             if prior is not None:
-                if _same_body(prior.body_hash, key, body):
+                if same_body(prior.body_hash, key, body):
                     outcome.append((eid, "duplicate"))
                 else:
                     conflicts.append(
@@ -259,11 +204,11 @@ class EventWriter:
                 )
             if backfill is not None:
                 errors.extend(backfill.problems(i, event, now))
-            objective_id = self._check_objectives(event, objectives, i, errors)
+            objective_id = check_objectives(event, objectives, i, errors)
             if ref is not None and tid is not None:
                 field = ref[0]
                 target = index.get(tid) or batch.get(tid)
-                problem = self._check_reference(event, field, target)
+                problem = check_reference(event, field, target)
                 if problem:
                     errors.append(error(["body", "events", i, field], problem))
                 elif target is not None and objective_id is None:
@@ -275,54 +220,6 @@ class EventWriter:
             new.append((event, row))
             outcome.append((eid, "stored"))
         return Checked(errors, conflicts, new, outcome, heads, now, keys)
-
-    @staticmethod
-    def _check_objectives(
-        event: EventIn, objectives: dict[str, ObjectiveView], i: int, errors: list[dict[str, Any]]
-    ) -> str | None:
-        if isinstance(event, BenchmarkIn):
-            for j, r in enumerate(event.results):
-                if r.objective_id not in objectives:
-                    errors.append(
-                        error(
-                            ["body", "events", i, "results", j, "objective_id"],
-                            f"unknown objective {r.objective_id!r}",
-                        )
-                    )
-            return None
-        if not isinstance(event, (AttemptIn, OverrideIn)):
-            return None
-        view = objectives.get(event.objective_id)
-        if view is None:
-            errors.append(
-                error(["body", "events", i, "objective_id"], f"unknown objective {event.objective_id!r}")
-            )
-            return None
-        if isinstance(event, AttemptIn) and event.score.rubric_level is not None:
-            loc: list[str | int] = ["body", "events", i, "score", "rubric_level"]
-            rule = view.current_rule.threshold
-            if not isinstance(rule, Rubric):
-                errors.append(error(loc, "this objective's rule has no rubric levels"))
-            elif event.score.rubric_level not in rule.levels:
-                errors.append(
-                    error(
-                        loc,
-                        f"{event.score.rubric_level!r} is not one of the rule's levels: "
-                        + ", ".join(rule.levels),
-                    )
-                )
-        return event.objective_id
-
-    @staticmethod
-    def _check_reference(event: EventIn, field: str, target: IndexRow | None) -> str | None:
-        if target is None or target.student_id != event.student_id:
-            # Another student's event is treated as unknown: never reveal it exists.
-            return f"{field} names no earlier event of this student"
-        if isinstance(event, (RetakeIn, ReflectionIn)) and target.record_type not in ("attempt", "retake"):
-            return f"{field} must name an attempt or retake, not a {target.record_type}"
-        if isinstance(event, RetakeIn) and target.objective_id != event.objective_id:
-            return f"{field} names an attempt on another objective ({target.objective_id})"
-        return None
 
     def _append(
         self, checked: Checked, recorded_by: str, request_id: str, backfill: Backfill | None
