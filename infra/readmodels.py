@@ -34,7 +34,7 @@ class CatalogTables:
 
     @classmethod
     def make(cls, md: MetaData, suffix: str = "") -> CatalogTables:
-        def keyed(name: str, key: str, *cols: Column[Any]) -> Table:
+        def keyed(name: str, key: str, *cols: Column[Any] | Index) -> Table:
             # stream_id finds the row of a change event, which carries only its stream.
             return Table(
                 name + suffix,
@@ -56,6 +56,8 @@ class CatalogTables:
                 Column("prerequisites", JSON, nullable=False),
                 Column("rule_versions", JSON, nullable=False),
                 Column("stream_version", Integer, nullable=False),
+                # GET /v1/objectives pages through the catalog in course order.
+                Index(None, "course", "sequence", "objective_id"),
             ),
             schools=keyed("rm_schools", "school_id", Column("name", String, nullable=False)),
             students=keyed(

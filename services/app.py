@@ -26,6 +26,8 @@ from services.query.access_log import router as access_log_router
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
+from services.query.objectives import router as objectives_router
+from services.query.roster import router as roster_router
 from services.query_params import check_parameters_first
 from services.waiting import PositionWatcher
 
@@ -89,6 +91,8 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         app.include_router(classes_router)
         app.include_router(insights_router)
         app.include_router(access_log_router)
+        app.include_router(objectives_router)
+        app.include_router(roster_router)
         app.include_router(export_router)
     document_answers(app)
     return app

@@ -18,6 +18,7 @@ from services.cli_store import existing_ledger
 from services.cli_store import load as _settings
 from services.cli_table import history_table
 from services.erase_cli import erase
+from services.import_cli import import_app
 from services.projections_cli import projections_app
 from services.token_cli import token_app
 
@@ -29,6 +30,7 @@ SCALABLE_ROLES = ("ingest", "query")
 app = typer.Typer(help="Mastery Ledger: an event-sourced learning-record store.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(projections_app, name="projections")
+app.add_typer(import_app, name="import")
 app.command("erase")(erase)
 err = Console(stderr=True)
 out = Console()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from domain.records import Override, Reflection
 from domain.rules.assessment import score_text
 from domain.rules.status import Status
-from infra.readmodels import mastery_current, objectives
+from infra.readmodels import mastery_current
 from services.errors import NotFound
 from services.http import CatalogDep, EventStoreDep, KeysDep, ReadDep, json_response
 from services.inputs import IdPath
@@ -23,9 +23,7 @@ from services.query.schemas import (
     ExplainOut,
     HistoryOut,
     MasteryOut,
-    ObjectiveOut,
     RuleUsedOut,
-    RuleVersionOut,
 )
 from services.query.scores import Levels, display, levels_of, rubric_levels
 from services.replay import Replayer
@@ -197,35 +195,3 @@ def get_explain(
         sentence=status.sentence,
         benchmark=BenchmarkBehindOut.model_validate(benchmark) if benchmark else None,
     )
-
-
-def _objective_out(row: object) -> ObjectiveOut:
-    versions = [RuleVersionOut.model_validate(v) for v in row.rule_versions]  # type: ignore[attr-defined]
-    return ObjectiveOut(
-        objective_id=row.objective_id,  # type: ignore[attr-defined]
-        statement=row.statement,  # type: ignore[attr-defined]
-        subject=row.subject,  # type: ignore[attr-defined]
-        course=row.course,  # type: ignore[attr-defined]
-        unit=row.unit,  # type: ignore[attr-defined]
-        sequence=row.sequence,  # type: ignore[attr-defined]
-        prerequisites=list(row.prerequisites),  # type: ignore[attr-defined]
-        rule=versions[-1].rule,
-        rule_versions=versions,
-    )
-
-
-@router.get("/objectives", response_model=list[ObjectiveOut], tags=["catalog"])
-def list_objectives(read: ReadDep) -> list[ObjectiveOut]:
-    # Every authenticated role may read the catalog: it names no student.
-    rows = read.conn.execute(
-        select(objectives).order_by(objectives.c.course, objectives.c.sequence, objectives.c.objective_id)
-    )
-    return [_objective_out(r) for r in rows]
-
-
-@router.get("/objectives/{objective_id}", response_model=ObjectiveOut, tags=["catalog"])
-def get_objective(objective_id: IdPath, read: ReadDep) -> ObjectiveOut:
-    row = read.conn.execute(select(objectives).where(objectives.c.objective_id == objective_id)).first()
-    if row is None:
-        raise NotFound(f"no objective {objective_id!r}")
-    return _objective_out(row)

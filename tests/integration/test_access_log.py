@@ -164,6 +164,22 @@ def test_class_reads_name_each_student_of_their_answer(world: World) -> None:
     assert _entries(w, "s1")[-1] == ("bootstrap", "bootstrap", "admin", "GET /v1/contradictions", 200)
 
 
+def test_roster_reads_that_name_students_are_recorded(world: World) -> None:
+    """A profile is a student's record; a class with its members names each."""
+    w, tid, mine = world, world.id_of("teacher"), ("Ms Rivera", "teacher")
+    assert w.get("teacher", "/v1/students/s1") == 200
+    assert w.get("teacher", "/v1/classes/c1") == 200
+    assert w.get("teacher", "/v1/classes") == 200  # classes without their members: names no one
+    profile, members = (tid, *mine, "GET /v1/students/{student_id}", 200), (
+        tid,
+        *mine,
+        "GET /v1/classes/{class_id}",
+        200,
+    )
+    assert _entries(w, "s1") == [profile, members]
+    assert _entries(w, "s2") == [members]
+
+
 def test_an_export_that_names_students_records_each_and_a_pseudonymised_one_none(world: World) -> None:
     w = world
     trust = ledger_of(w.client).trust

@@ -39,9 +39,10 @@ SCOPED_WRITE = "2xx in scope; out of scope 422 naming the student, as an unknown
 FORBIDDEN = "403 whatever it asks about: the role may not do this at all"
 OPEN = "2xx with any token or none (docs/operations.md: a probe needs no credentials)"
 HIDDEN = "404 in scope and out of scope, as an unknown id: the role may not learn it exists"
+LISTS = "2xx in scope and out of scope; the list holds what is in scope and leaves out the rest"
 
 COLUMNS = ("admin", "teacher", "student", "guardian", "leader", "auditor", "analyst", "ingest")
-R, S, W, F, H = OK, SCOPED, SCOPED_WRITE, FORBIDDEN, HIDDEN
+R, S, W, F, H, L = OK, SCOPED, SCOPED_WRITE, FORBIDDEN, HIDDEN, LISTS
 MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     # (method, path): the answer to (admin, teacher, student, guardian, leader, auditor, analyst, ingest)
     ("PUT", "/v1/objectives/{objective_id}"):                  (R, F, F, F, F, F, F, R),
@@ -56,6 +57,11 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/v1/students/{student_id}/trajectory"):           (R, S, S, S, S, R, F, F),
     ("GET", "/v1/students/{student_id}/access-log"):           (R, H, H, H, H, R, H, H),
     ("GET", "/v1/objectives"):                                 (R, R, R, R, R, R, R, R),
+    ("GET", "/v1/schools"):                                    (R, L, L, L, L, R, R, R),
+    ("GET", "/v1/schools/{school_id}"):                        (R, S, S, S, S, R, R, R),
+    ("GET", "/v1/classes"):                                    (R, L, F, F, L, R, F, F),
+    ("GET", "/v1/classes/{class_id}"):                         (R, S, F, F, S, R, F, F),
+    ("GET", "/v1/students/{student_id}"):                      (R, S, S, S, S, R, F, F),
     ("GET", "/v1/objectives/{objective_id}"):                  (R, R, R, R, R, R, R, R),
     ("GET", "/v1/classes/{class_id}/mastery-map"):             (R, S, F, F, S, R, F, F),
     ("GET", "/v1/classes/{class_id}/next"):                    (R, S, F, F, S, R, F, F),
@@ -135,6 +141,12 @@ BODIES: dict[tuple[str, str], Callable[[World, Target], Any]] = {
 QUERIES: dict[tuple[str, str], Callable[[Target], dict[str, str]]] = {
     ("GET", "/v1/contradictions"): lambda t: {"school_id": t.school},
     ("GET", "/v1/export"): lambda t: {"kind": "events"},
+    ("GET", "/v1/classes"): lambda t: {"school_id": t.school},
+}
+# A list: what it lists of a target (the ids it holds, and which of the target's is looked for).
+LISTED: dict[tuple[str, str], tuple[Callable[[Any], set[str]], str]] = {
+    ("GET", "/v1/schools"): (lambda body: {s["school_id"] for s in body["schools"]}, "school"),
+    ("GET", "/v1/classes"): (lambda body: {c["class_id"] for c in body["classes"]}, "class_id"),
 }
 
 
@@ -210,7 +222,7 @@ def _as_unknown(answer: tuple[int, str, Any], t: Target) -> str:
 
 
 def _expected(rule: str, target: Target) -> set[int]:
-    if rule in (OK, OPEN):
+    if rule in (OK, OPEN, LISTS):
         return {200, 201}
     if rule == FORBIDDEN:
         return {403}
@@ -240,7 +252,12 @@ def test_matrix(world: World, role: str) -> None:
                 wrong.append(f"{role} {op} {target.student}: {status} {body}, expected {rule}")
             elif status >= 400 and kind != "application/problem+json":
                 wrong.append(f"{role} {op} {target.student}: {status} as {kind}")
-            if (rule in (SCOPED, SCOPED_WRITE) and target is OUT) or rule == HIDDEN:
+            elif op in LISTED and rule in (OK, LISTS):
+                ids, field = LISTED[op]
+                # Everything listed for a role that sees all; for the others, only what is in scope.
+                if (getattr(target, field) in ids(body)) != (rule == OK or target is IN):
+                    wrong.append(f"{role} {op} {target}: listed {sorted(ids(body))}, expected {rule}")
+            if (rule in (SCOPED, SCOPED_WRITE, LISTS) and target is OUT) or rule == HIDDEN:
                 unknown = _ask(world, _call(world, op, UNKNOWN), token)
                 if _as_unknown(answer, target) != repr(unknown):
                     wrong.append(f"{role} {op}: {target.student} {answer} but unknown {unknown}")

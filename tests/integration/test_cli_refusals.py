@@ -21,6 +21,7 @@ from tests.helpers import attempt, post, seed_roster
 from tests.services import fresh_postgres_database
 
 MASTERY = str(Path(sys.executable).with_name("mastery"))
+CASE_PACKAGE = Path(__file__).parents[1] / "fixtures" / "case" / "lincoln-math.json"
 
 # Every command that reads a store, with what it needs besides the store.
 READERS = [
@@ -29,6 +30,8 @@ READERS = [
     ["export", "--kind", "events"],
     ["projections", "retry"],
     ["token", "create", "--role", "admin"],
+    # Checks its package before the store, so a valid one: refused for the store alone.
+    ["import", "case", str(CASE_PACKAGE), "--rule", '{"threshold": {"kind": "percent", "min": 80}}'],
 ]
 
 

@@ -388,7 +388,7 @@ CASES: dict[str, Case] = {
         "PUT", "/v1/students/s9", student(), params={"upsert": "no"}, loc=["query", "upsert"]
     ),
     "unknown query parameter on the catalog": Case(
-        "GET", "/v1/objectives", params={"course": "algebra-1"}, loc=["query", "course"]
+        "GET", "/v1/objectives", params={"subject": "math"}, loc=["query", "subject"]
     ),
     "lone surrogate in a PUT body": Case(
         "PUT",

@@ -17,6 +17,8 @@ from services.app import create_app
     [
         ("all", "/v1/objectives/o1", "GET, PUT"),  # PUT in the ingest router, GET in the query one
         ("all", "/v1/students/s1/mastery", "GET"),
+        ("all", "/v1/students/s1", "GET, PUT"),  # the profile read back (issue 13) beside its PUT
+        ("ingest", "/v1/students/s1", "PUT"),
         ("all", "/v1/events", "POST"),
         ("ingest", "/v1/objectives/o1", "PUT"),
         ("query", "/v1/objectives/o1", "GET"),

@@ -28,8 +28,6 @@ def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [(path, method, op) for path, ops in doc["paths"].items() for method, op in ops.items()]
 
 
-
-
 def test_every_answer_has_a_description_a_schema_and_the_request_id(doc: dict[str, Any]) -> None:
     for path, method, op in _operations(doc):
         for status, answer in op["responses"].items():
@@ -98,6 +96,21 @@ def test_the_answers_given_are_the_ones_documented(client: TestClient, doc: dict
             client.get("/v1/students/s1/mastery", headers={"Authorization": ""}),
         ),
         ("get", "/v1/objectives", client.get("/v1/objectives", params={"min_position": 10**6})),
+        ("get", "/v1/objectives", client.get("/v1/objectives", params={"course": "algebra-1", "limit": 1})),
+        ("get", "/v1/objectives", client.get("/v1/objectives", params={"after": "unknown"})),
+        ("get", "/v1/schools", client.get("/v1/schools", params={"limit": 1000})),
+        ("get", "/v1/schools/{school_id}", client.get("/v1/schools/sch1")),
+        ("get", "/v1/schools/{school_id}", client.get("/v1/schools/nowhere")),
+        ("get", "/v1/classes", client.get("/v1/classes", params={"school_id": "sch1"})),
+        ("get", "/v1/classes", client.get("/v1/classes", params={"limit": 0})),
+        ("get", "/v1/classes/{class_id}", client.get("/v1/classes/c1")),
+        ("get", "/v1/classes/{class_id}", client.get("/v1/classes/nowhere")),
+        ("get", "/v1/students/{student_id}", client.get("/v1/students/nobody")),
+        (
+            "get",
+            "/v1/students/{student_id}",
+            client.get("/v1/students/s1", headers={"Authorization": "Bearer wrong"}),
+        ),
         ("get", "/ready", client.get("/ready")),
         ("get", "/metrics", client.get("/metrics")),
     ]
