@@ -3,12 +3,18 @@ so a student who moves class keeps one history."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain.ids import class_stream, school_stream
+
+
+class Course(NamedTuple):
+    course_id: str
+    title: str
+    code: str
 
 
 class School(Aggregate):
@@ -56,6 +62,7 @@ class SchoolClass(Aggregate):
         self.school_id = school_id
         self.teacher_ids = list(teacher_ids)
         self.student_ids = list(student_ids)
+        self.course: Course | None = None
 
     class DetailsChanged(Aggregate.Event):
         name: str
@@ -87,6 +94,26 @@ class SchoolClass(Aggregate):
             assert isinstance(aggregate, SchoolClass)
             gone = set(self.student_ids)
             aggregate.student_ids = [s for s in aggregate.student_ids if s not in gone]
+
+    class CourseAssigned(Aggregate.Event):
+        """The course the class teaches, as the district's roster names it (a
+        OneRoster course: its sourcedId, title and code). An event of its own,
+        rather than a field of `Formed`, so that classes formed before it need
+        no upcasting: theirs is None."""
+
+        course_id: str
+        title: str
+        code: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, SchoolClass)
+            aggregate.course = Course(self.course_id, self.title, self.code)
+
+    def assign_course(self, course: Course) -> None:
+        if course != self.course:
+            self.trigger_event(
+                self.CourseAssigned, course_id=course.course_id, title=course.title, code=course.code
+            )
 
     def revise(self, name: str, school_id: str, teacher_ids: list[str], student_ids: list[str]) -> None:
         if (name, school_id) != (self.name, self.school_id):

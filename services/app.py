@@ -14,6 +14,8 @@ from services.apidocs import install_api_docs
 from services.bootstrap import Ledger, build_ledger
 from services.export.api import router as export_router
 from services.http import Adapters
+from services.imports.api import ImportAdapters
+from services.imports.api import router as imports_router
 from services.ingest.api import events_follow_up
 from services.ingest.api import router as ingest_router
 from services.ingest.backfill import router as backfill_router
@@ -44,6 +46,8 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built = ledger or build_ledger(settings)
         held: Adapters = built  # what services/http.py reads of it, checked by mypy
+        importing: ImportAdapters = built  # and services/imports/api.py
+        del importing
         app.state.ledger = held
         if role in ("all", "projections"):
             built.start_projections()
@@ -84,6 +88,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
     if role in ("all", "ingest"):
         app.include_router(ingest_router)
         app.include_router(backfill_router)
+        app.include_router(imports_router)
         app.state.schema_follow_up = {"/v1/events": events_follow_up}
         document_request_bodies(app, [EventBatchIn])
     if role in ("all", "query"):

@@ -9,13 +9,17 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from services.cli_store import die
+from services.oneroster_cli import oneroster
 
 if TYPE_CHECKING:
     from services.ingest.case_import import Imported
     from services.ingest.case_package import Plan
     from services.ingest.case_tree import Problem
 
-import_app = typer.Typer(help="Bulk imports: standards (CASE 1.1).", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Bulk imports: a district's roster (OneRoster 1.2 CSV), standards (CASE 1.1).", no_args_is_help=True
+)
+import_app.command("oneroster")(oneroster)
 
 _RULE_HELP = (
     'the mastery rule of every objective, JSON as in PUT /v1/objectives (e.g. \'{"threshold": '

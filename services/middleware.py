@@ -38,7 +38,15 @@ log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 EVENTS_BODY_LIMIT = 16 * MiB  # POST /v1/events and /v1/events/backfill: up to 5,000 events
+# POST /v1/imports/oneroster: a district's roster as a zip. A generated
+# 50,000-student district (bench/oneroster.py) zips to 2.4 MiB; 64 MiB takes
+# districts many times that, and the zip may unpack to at most 1 GiB
+# (services/imports/oneroster_files.py).
+IMPORT_BODY_LIMIT = 64 * MiB
 BODY_LIMIT = 1 * MiB  # any other request
+# The requests that read their bodies themselves, after the token and the role
+# are checked, and their limits.
+STREAMED_BODIES = {"/v1/events": EVENTS_BODY_LIMIT, "/v1/imports/oneroster": IMPORT_BODY_LIMIT}
 # A body this large is checked in a worker thread: at 1 MiB of brackets the
 # check takes some tens of milliseconds, too long to hold up other requests.
 _CHECK_OFF_LOOP = 64 * 1024
@@ -140,20 +148,21 @@ class BodyLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        events = scope["method"] == "POST" and scope["path"] == "/v1/events"
-        # A backfill's batches are batches of events too.
-        batch = events or (scope["method"] == "POST" and scope["path"] == "/v1/events/backfill")
-        limit = EVENTS_BODY_LIMIT if batch else BODY_LIMIT
+        streamed = scope["method"] == "POST" and scope["path"] in STREAMED_BODIES
+        # A backfill's batches are batches of events too (read here, as JSON).
+        backfill = scope["method"] == "POST" and scope["path"] == "/v1/events/backfill"
+        limit = STREAMED_BODIES[scope["path"]] if streamed else EVENTS_BODY_LIMIT if backfill else BODY_LIMIT
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(limit)(scope, receive, send)
             return
-        if events or (declared is None and _header(scope, b"transfer-encoding") is None):
-            # POST /v1/events reads its body itself, after the token and the
-            # role are checked, and parses it with pydantic (services/ingest/
-            # api.py). A request with neither a length nor chunks has no body
-            # (HTTP/1.1), as most reads: nothing to hold back for them. Both
-            # are counted as they are read all the same.
+        if streamed or (declared is None and _header(scope, b"transfer-encoding") is None):
+            # POST /v1/events and /v1/imports/oneroster read their bodies
+            # themselves, after the token and the role are checked (the events
+            # parsed with pydantic, services/ingest/api.py). A request with
+            # neither a length nor chunks has no body (HTTP/1.1), as most
+            # reads: nothing to hold back for them. All are counted as they
+            # are read all the same.
             await self.app(scope, _counting(receive, limit), send)
             return
         try:

@@ -1,4 +1,4 @@
-"""A Schemathesis hook for tests/e2e/test_schemathesis.py, loaded by the
+"""Schemathesis hooks for tests/e2e/test_schemathesis.py, loaded by the
 `schemathesis` process it starts (SCHEMATHESIS_HOOKS names this file).
 
 A read with a `min_position` the read models have not reached waits up to 5 s
@@ -34,3 +34,8 @@ def map_case(context: schemathesis.HookContext, case: schemathesis.Case[Any]) ->
     if isinstance(value, int) and not isinstance(value, bool) and reached < value <= MAX_POSITION:
         case.query["min_position"] = reached
     return case
+
+
+# POST /v1/imports/oneroster takes a zip (application/zip), a media type
+# Schemathesis has no serializer for: its bytes are sent as binary bodies are.
+schemathesis.serializer.alias("application/zip", "application/octet-stream")

@@ -16,6 +16,8 @@ must be exactly the answer about an id that does not exist.
 from __future__ import annotations
 
 import contextlib
+import io
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -51,6 +53,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("PUT", "/v1/classes/{class_id}"):                         (R, F, F, F, F, F, F, R),
     ("POST", "/v1/events"):                                    (R, W, W, F, F, F, F, R),
     ("POST", "/v1/events/backfill"):                           (R, F, F, F, F, F, F, F),
+    ("POST", "/v1/imports/oneroster"):                         (R, F, F, F, F, F, F, R),
     ("GET", "/v1/students/{student_id}/mastery"):              (R, S, S, S, S, R, F, F),
     ("GET", "/v1/students/{student_id}/history"):              (R, S, S, S, S, R, F, F),
     ("GET", "/v1/students/{student_id}/objectives/{objective_id}/explain"): (R, S, S, S, S, R, F, F),
@@ -123,6 +126,27 @@ def _class(w: World, t: Target) -> dict[str, Any]:
     return {"name": "7B", "school_id": t.school, "teacher_ids": ["t1"], "student_ids": [t.student]}
 
 
+def _roster_zip(w: World, t: Target) -> bytes:
+    """A OneRoster 1.2 delta that restates the target's enrolment: imported, it changes nothing."""
+    enrolment = (
+        f"e-{t.student},active,2026-09-01T00:00:00.000Z,{t.class_id},{t.school},{t.student},student,,,"
+    )
+    files = {
+        "manifest.csv": "propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\n"
+        + "".join(
+            f"file.{f},absent\n" for f in ("academicSessions", "orgs", "courses", "classes", "users", "roles")
+        )
+        + "file.enrollments,delta\n",
+        "enrollments.csv": "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,"
+        f"userSourcedId,role,primary,beginDate,endDate\n{enrolment}\n",
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return buffer.getvalue()
+
+
 # What a request carries beyond its path, which the target fills in: the same
 # bodies as the seed's, so that a write repeated by every cell changes nothing.
 BODIES: dict[tuple[str, str], Callable[[World, Target], Any]] = {
@@ -137,6 +161,7 @@ BODIES: dict[tuple[str, str], Callable[[World, Target], Any]] = {
             for e in _reflection(w, t)["events"]
         ]
     },
+    ("POST", "/v1/imports/oneroster"): _roster_zip,
 }
 QUERIES: dict[tuple[str, str], Callable[[Target], dict[str, str]]] = {
     ("GET", "/v1/contradictions"): lambda t: {"school_id": t.school},
@@ -204,7 +229,11 @@ def _operations(w: World) -> set[tuple[str, str]]:
 
 def _ask(w: World, call: Call, token: str | None) -> tuple[int, str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    r = w.client.request(call.method, call.url, params=call.params, json=call.json, headers=headers)
+    if isinstance(call.json, bytes):  # a zip (POST /v1/imports/oneroster)
+        headers["content-type"] = "application/zip"
+        r = w.client.request(call.method, call.url, params=call.params, content=call.json, headers=headers)
+    else:
+        r = w.client.request(call.method, call.url, params=call.params, json=call.json, headers=headers)
     kind = r.headers.get("content-type", "")
     body = r.json() if kind.startswith(("application/json", "application/problem+json")) else None
     if isinstance(body, dict):

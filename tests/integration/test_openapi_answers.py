@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from services.middleware import BODY_LIMIT
+from services.middleware import BODY_LIMIT, IMPORT_BODY_LIMIT
 from tests.helpers import attempt, schema_refs, seed_roster
+from tests.integration.test_oneroster import BULK, ZIP, zipped
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+IMPORT = "/v1/imports/oneroster"
 JSON = {"content-type": "application/json"}
 
 
@@ -89,6 +91,11 @@ def test_the_answers_given_are_the_ones_documented(client: TestClient, doc: dict
         ),
         ("post", "/v1/events", client.post("/v1/events", json={"events": [attempt()]})),
         ("post", "/v1/events", client.post("/v1/events", json={"events": []})),
+        ("post", IMPORT, client.post(IMPORT, content=zipped(BULK), headers=ZIP)),
+        ("post", IMPORT, client.post(IMPORT, content=b"PK not a zip", headers=ZIP)),
+        ("post", IMPORT, client.post(IMPORT, content=zipped(BULK), headers={"content-type": "text/csv"})),
+        ("post", IMPORT, client.post(IMPORT, content=zipped(BULK / ".." / "delta"), headers=ZIP)),
+        ("post", IMPORT, client.post(IMPORT, content=b"P" * (IMPORT_BODY_LIMIT + 1), headers=ZIP)),
         ("get", "/v1/students/{student_id}/mastery", client.get("/v1/students/nobody/mastery")),
         (
             "get",
@@ -121,7 +128,7 @@ def test_the_answers_given_are_the_ones_documented(client: TestClient, doc: dict
         media = r.headers["content-type"].split(";")[0]
         assert any(m.split(";")[0] == media for m in documented[str(r.status_code)]["content"]), (path, media)
         seen.add(r.status_code)
-    assert seen == {200, 201, 400, 401, 404, 413, 422, 503}
+    assert seen == {200, 201, 400, 401, 404, 413, 415, 422, 503}
 
 
 def test_every_v1_operation_declares_the_bearer_scheme(doc: dict[str, Any]) -> None:
