@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from domain.learner import LEARNING_EVENT_CLASSES, Learner, learning_event
 from domain.objective import Objective
 from domain.profile import StudentProfile
-from domain.roster import School, SchoolClass
+from domain.roster import Course, School, SchoolClass
 from domain.rules.model import Rule
 from infra.eventstore import LedgerStore
 from infra.transcoder import OrjsonTranscoder
@@ -172,6 +172,7 @@ def domain_events() -> list[Any]:
         class_id="c-1", name="7A", school_id="sch-1", teacher_ids=["t-1"], student_ids=["s-1"]
     )
     klass.revise("7A math", "sch-2", ["t-2"], ["s-2"])
+    klass.assign_course(Course("course-alg1", "Algebra 1 — Zoë's section", "ALG1"))
     events += klass.collect_events()
     return events
 
