@@ -148,7 +148,7 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
     }
     bulk = config.events - config.http_events
     with _store(config) as settings:
-        source = district.events(config.events, tail=400 * config.batch)  # the tail feeds the lag load
+        source = district.events(config.events, tail=lag_batches(config) * config.batch)  # for the lag load
         first_batches = batches(source, config.batch)
 
         # 1. Roster and bulk, in process.
@@ -257,7 +257,8 @@ def _embedded_lag(config: Config, district: District, progress: Callable[[str], 
     with the same district's first events, then the lag under the same load."""
     embedded = replace(config, backend="sqlite")
     with _store(embedded) as settings:
-        source = batches(district.events(config.embedded_events, tail=400 * config.batch), config.batch)
+        tail = lag_batches(config) * config.batch
+        source = batches(district.events(config.embedded_events, tail=tail), config.batch)
         with _ledger(settings) as ledger:
             load_roster(ledger, district)
             write_batches(ledger, (next(source) for _ in range(config.embedded_events // config.batch)))
@@ -270,6 +271,13 @@ def _embedded_lag(config: Config, district: District, progress: Callable[[str], 
     return {**lag, "log_events": config.embedded_events}
 
 
+def lag_batches(config: Config) -> int:
+    """The batches the paced load behind the lag probe can post: one at the
+    start, one every batch/pace seconds while the probe runs, one to spare.
+    The district generates them after its measured log (its `tail`)."""
+    return math.ceil(config.lag_load * config.lag_seconds / config.batch) + 2
+
+
 def _lag(
     c: httpx.Client,
     base: str,
@@ -280,8 +288,7 @@ def _lag(
     """POST one event, then read with min_position until it answers; under a paced batch load."""
     pace = config.lag_load  # events/s of background load, in batches
     interval = config.batch / pace
-    needed = math.ceil(pace * config.lag_seconds / config.batch) + 5
-    bodies = [_encode(b) for b in itertools.islice(source, needed)]
+    bodies = [_encode(b) for b in itertools.islice(source, lag_batches(config))]
     stop = threading.Event()
     sent: list[int] = []
 

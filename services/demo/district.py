@@ -1,166 +1,96 @@
 """A seeded synthetic district: `mastery demo` serves one, the bench measures one.
 
-Same seed, same district, same events, byte for byte.
+One generator for both (docs/demo.md): middle schools and one small school
+(roster.py), Math 6 to Algebra 1 with the seeds' thresholds and methods
+(catalog.py), a school calendar in the district's local time (calendar.py),
+students who follow each objective's rules (learner.py), benchmarks, goals,
+overrides and voids (classroom.py), each event recorded minutes to days
+after it occurred by the teacher, the student or the assessment platform
+(recording.py). Same seed, same district, byte for byte.
 
-Shape: schools of classes of ~25 students; a course of objectives with a mix
-of rules (correct-of, percent, rubric; latest, highest, n-times, averages,
-BKT). Over two school years each student works through the objectives in
-order: attempts, then after a miss a reflection (usually) and a retake on
-another form (usually), until the rule is met; now and then a teacher
-override, a benchmark test over a unit, a goal, a void of a mistaken entry,
-and some late-arriving records (occurred days before they were sent). One
-extra student, `heavy`, gets `heavy_events` events, for the audit replay
-(the demo has none).
+* The demo takes `school_year(cut)`: everything that occurred and was
+  recorded before `cut`, in the order it was recorded, each event with its
+  recorded_at and recorder, for the backfill path.
+* The bench takes `events(total, tail)`: exactly `total` events in
+  `occurred_at` order over the district's school years (the pace set so
+  that they fill them), then `tail` more in the year after. One extra
+  student, `heavy`, gets `heavy_events` of the first `total` (for the audit
+  replay: the demo has none), clocked by the event count rather than by
+  the calendar.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-Event = dict[str, Any]
+from services.demo.calendar import Calendar
+from services.demo.catalog import ALL, path_from
+from services.demo.learner import Event, Learner
+from services.demo.recording import Happening
+from services.demo.roster import FIRST, LAST, Roster, layout
+from services.demo.simulation import Simulation
 
-START = datetime(2024, 8, 26, 8, 0, tzinfo=UTC)
-SPAN = timedelta(days=650)  # two school years, ending well before today
-FORMS = ("A", "B", "C")
-EVIDENCE = ("quiz", "exit_ticket", "oral", "conference", "project", "performance_task", "assignment")
-RUBRIC = ["beginning", "developing", "proficient", "exemplary"]
-CALCULATIONS: tuple[dict[str, Any], ...] = (
-    {"method": "latest"},
-    {"method": "latest"},
-    {"method": "highest"},
-    {"method": "n_times", "n": 2},
-    {"method": "average"},
-    {"method": "decaying_average"},
-    {"method": "bkt"},
-)
-
-
-@dataclass
-class _Learner:
-    student_id: str
-    objective: int = 0
-    last_evidence: str | None = None  # the latest attempt/retake on the current objective
-    needs_reflection: str | None = None  # a missed attempt not yet reflected on
-    events: list[str] = field(default_factory=list)  # a few recent ids, for voids
+# The demo's pace: the mean number of class sessions between a student's
+# retakes (a new objective takes LEARN times as long). At 1.7 a student records
+# about 0.38 events a school day and masters 15 to 37 objectives a year (10th
+# to 90th percentile; the courses have 30 and 40): docs/demo.md.
+DEMO_GAP = 1.7
+# Measured (1,000 students, two years): events per student per school day at
+# each pace, so the bench can find the pace for the rate it needs. Below the
+# last rate, rate ≈ _A / (gap + _B). A rate above the first is more than
+# classes hold.
+PACES = ((1.089, 0.3), (0.746, 0.6), (0.549, 1.0), (0.335, 2.0), (0.195, 4.0))
+_A, _B = 0.907, 0.653
+MAX_RATE = PACES[0][0]
+HEAVY = "heavy"
 
 
-# Algebra 1, eight objectives a unit, in teaching order.
-STATEMENTS = (
-    "Evaluate expressions with the order of operations",
-    "Combine like terms",
-    "Apply the distributive property",
-    "Translate words into algebraic expressions",
-    "Solve one-step linear equations",
-    "Solve two-step linear equations",
-    "Solve equations with variables on both sides",
-    "Solve literal equations for a given variable",
-    "Solve and graph one-variable inequalities",
-    "Solve compound inequalities",
-    "Solve absolute value equations",
-    "Model a situation with an inequality",
-    "Identify functions from tables, graphs and mappings",
-    "Use function notation",
-    "Find domain and range",
-    "Interpret key features of a graph",
-    "Find the slope from two points",
-    "Write a line in slope-intercept form",
-    "Write a line in point-slope form",
-    "Graph a linear equation",
-    "Write parallel and perpendicular lines",
-    "Fit a line to data and interpret it",
-    "Write and graph linear inequalities in two variables",
-    "Interpret slope and intercept in context",
-    "Solve systems of equations by graphing",
-    "Solve systems of equations by substitution",
-    "Solve systems of equations by elimination",
-    "Model a situation with a system of equations",
-    "Solve systems of linear inequalities",
-    "Apply the laws of exponents",
-    "Simplify expressions with rational exponents",
-    "Model exponential growth and decay",
-    "Add and subtract polynomials",
-    "Multiply polynomials",
-    "Factor out the greatest common factor",
-    "Factor trinomials",
-    "Factor special products",
-    "Solve quadratic equations by factoring",
-    "Solve quadratic equations with the quadratic formula",
-    "Graph quadratic functions and find the vertex",
-)
-FIRST = (
-    "Ava",
-    "Ben",
-    "Chloe",
-    "Diego",
-    "Emma",
-    "Farah",
-    "Gabe",
-    "Hana",
-    "Isaac",
-    "Jade",
-    "Kofi",
-    "Lena",
-    "Mateo",
-    "Nia",
-    "Omar",
-    "Priya",
-    "Quinn",
-    "Rosa",
-    "Sam",
-    "Tariq",
-    "Uma",
-    "Vik",
-    "Wren",
-    "Yusuf",
-    "Zoe",
-)
-LAST = (
-    "Adams",
-    "Baker",
-    "Chen",
-    "Diaz",
-    "Evans",
-    "Fischer",
-    "Garcia",
-    "Haddad",
-    "Ito",
-    "Johnson",
-    "Kim",
-    "Lopez",
-    "Mensah",
-    "Nguyen",
-    "Okafor",
-    "Patel",
-    "Quist",
-    "Rossi",
-    "Singh",
-    "Tanaka",
-    "Usman",
-    "Volkov",
-)
+def pace_for(rate: float) -> float:
+    """The pace (DEMO_GAP's unit) at which students record `rate` events a school day."""
+    if rate > MAX_RATE:
+        raise ValueError(
+            f"{rate:.2f} events per student per school day is more than classes hold "
+            f"(at most {MAX_RATE:.2f}): give more students or fewer events"
+        )
+    if rate <= 0:
+        return 1e9
+    for (r1, g1), (r0, g0) in itertools.pairwise(PACES):
+        if rate >= r0:
+            return g0 + (g1 - g0) * (rate - r0) / (r1 - r0)
+    return _A / rate - _B
+
+
+__all__ = ["District", "Event", "Happening", "batches"]
 
 
 @dataclass(frozen=True)
 class District:
     seed: int
     students: int
-    objectives: int = 40
-    class_size: int = 25
-    classes_per_school: int = 10
     heavy_events: int = 5000
-    # When the events occur: the bench's two past school years by default.
-    start: datetime = START
-    span: timedelta = SPAN
+    first_year: int = 2023  # the school year 2023-24
+    years: int = 2
+
+    @cached_property
+    def roster(self) -> Roster:
+        return layout(self.students, self.seed)
+
+    @cached_property
+    def calendar(self) -> Calendar:
+        # A spare year: the bench's tail, and a stream that runs a little long, go on into it.
+        return Calendar(self.first_year, self.years + 1)
 
     @property
     def student_ids(self) -> list[str]:
-        heavy = ["heavy"] if self.heavy_events else []
-        return [f"stu-{i:06d}" for i in range(self.students)] + heavy
+        ids = [s for section in self.roster.sections for s in section.members]
+        return ids + ([HEAVY] if self.heavy_events else [])
 
     def student_name(self, index: int) -> str:
         rng = random.Random(self.seed * 104729 + index)
@@ -168,170 +98,124 @@ class District:
 
     @property
     def objective_ids(self) -> list[str]:
-        return [f"alg1.u{1 + i // 8}.o{1 + i % 8}" for i in range(self.objectives)]
+        return [o.objective_id for o in ALL]
 
     def classes(self) -> list[tuple[str, str, list[str]]]:
         """(class_id, school_id, student_ids); `heavy` joins the first class."""
-        ids = self.student_ids
         out = []
-        for c, start in enumerate(range(0, self.students, self.class_size)):
-            members = ids[start : start + self.class_size] + (
-                ["heavy"] if c == 0 and self.heavy_events else []
-            )
-            out.append((f"cls-{c:05d}", self.school_of(c), members))
+        for n, s in enumerate(self.roster.sections):
+            extra = [HEAVY] if n == 0 and self.heavy_events else []
+            out.append((s.class_id, s.school_id, [*s.members, *extra]))
         return out
-
-    def school_of(self, class_index: int) -> str:
-        return f"sch-{class_index // self.classes_per_school:03d}"
 
     def schools(self) -> list[str]:
-        return sorted({school for _, school, _ in self.classes()})
+        return [s.school_id for s in self.roster.schools]
+
+    def school_bodies(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(s.school_id, {"name": s.name}) for s in self.roster.schools]
+
+    def student_bodies(self) -> list[tuple[str, dict[str, Any]]]:
+        first = self.roster.sections[0]
+        of = {s: sec for sec in self.roster.sections for s in sec.members} | {HEAVY: first}
+        return [
+            (sid, {"name": self.student_name(i), "grade": of[sid].grade, "school_id": of[sid].school_id})
+            for i, sid in enumerate(self.student_ids)
+        ]
+
+    def class_bodies(self) -> list[tuple[str, dict[str, Any]]]:
+        sections = self.roster.sections
+        return [
+            (
+                cid,
+                {
+                    "name": s.name,
+                    "school_id": school,
+                    "teacher_ids": [s.teacher.teacher_id],
+                    "student_ids": m,
+                },
+            )
+            for s, (cid, school, m) in zip(sections, self.classes(), strict=True)
+        ]
 
     def objective_bodies(self) -> list[tuple[str, dict[str, Any]]]:
-        rng = random.Random(self.seed)
-        out = []
-        for i, oid in enumerate(self.objective_ids):
-            kind = i % 5
-            threshold: dict[str, Any]
-            if kind in (0, 1, 2):
-                threshold = {"kind": "correct_of", "min_correct": 8, "of": 10}
-            elif kind == 3:
-                threshold = {"kind": "percent", "min": 80}
-            else:
-                threshold = {"kind": "rubric", "levels": RUBRIC, "min_level": "proficient"}
-            rule: dict[str, Any] = {"threshold": threshold, "calculation": rng.choice(CALCULATIONS)}
-            if i % 7 == 0:
-                rule["time_limit_seconds"] = 900
-            out.append(
-                (
-                    oid,
-                    {
-                        "statement": STATEMENTS[i % len(STATEMENTS)],
-                        "subject": "math",
-                        "course": "algebra-1",
-                        "unit": oid.split(".")[1],
-                        "sequence": i,
-                        "prerequisites": [self.objective_ids[i - 1]] if i % 8 else [],
-                        "rule": rule,
-                        "effective_from": (self.start - timedelta(days=30)).isoformat(),
-                    },
-                )
-            )
-        return out
+        """In force from the summer before the first school year."""
+        effective = f"{self.first_year}-07-01T00:00:00-05:00"
+        return [(o.objective_id, o.body(effective)) for o in ALL]
+
+    # --- the demo --------------------------------------------------------------
+
+    def school_year(self, cut: datetime) -> Iterator[Happening]:
+        """What occurred in the district's school years and was recorded before
+        `cut`, in recorded order (ties: the order it occurred). The stream is
+        re-sorted through a buffer of what is not yet recorded: nothing is
+        recorded before it occurs, so an event recorded no later than the one
+        occurring now can be let go."""
+        sim = Simulation(self.roster, self.calendar, self.seed, lambda day: DEMO_GAP)
+        end = self.calendar.year_end(self.years - 1) * 1440
+        waiting: list[tuple[float, int, Happening]] = []
+        cut_ts = cut.timestamp()
+        for n, h in enumerate(sim.run()):
+            if sim.now >= end:
+                break
+            now = self.calendar.when(sim.now).timestamp()
+            if now >= cut_ts:
+                break
+            while waiting and waiting[0][0] <= now:
+                yield heapq.heappop(waiting)[2]
+            recorded = h.recorded_at.timestamp()
+            if recorded <= cut_ts:
+                heapq.heappush(waiting, (recorded, n, h))
+        while waiting:
+            yield heapq.heappop(waiting)[2]
+
+    # --- the bench -------------------------------------------------------------
 
     def events(self, total: int, tail: int = 0) -> Iterator[Event]:
-        """`total` learning events, roughly in occurred_at order over two school years,
-        then `tail` more at the end of the span (for load after the measured log)."""
-        rng = random.Random(self.seed * 7919 + 1)
-        learners = [_Learner(s) for s in self.student_ids[:-1]]
-        heavy = _Learner("heavy")
+        """`total` learning events in occurred_at order over the district's school
+        years, then `tail` more over the school year after them.
+
+        The pace starts from the measured table (PACES) and is steered as the
+        stream goes: students behind the schedule (events so far against the
+        share of school days gone) work a little faster, ahead of it a little
+        slower, so that `total` ends a little before the last day of the
+        district's years (it stays within them at the bench's sizes, down to the
+        smoke run's 40 students: tests/unit/test_demo_district.py)."""
+        ordinary = sum(len(s.members) for s in self.roster.sections)
+        days = self.calendar.year_end(self.years - 1)
+        spare = len(self.calendar.days) - days
         heavy_total = min(self.heavy_events, total // 4)
-        heavy_every = max(1, total // max(1, heavy_total))
-        objectives = self.objective_ids
-        rubric = {oid for i, oid in enumerate(objectives) if i % 5 == 4}
-        percent = {oid for i, oid in enumerate(objectives) if i % 5 == 3}
-        step = self.span / max(total, 1)
+        main = total - heavy_total
+        main_gap = pace_for(main / (ordinary * days))
+        tail_gap = pace_for(tail / (ordinary * spare)) if tail else main_gap
+        taken = [0]  # ordinary events yielded so far
+
+        def gap(day: int) -> float:
+            # On schedule to finish a little early (95 % of the days), not to run out.
+            if day < days:
+                base, expected = main_gap, main * min(1.0, (day + 1) / (0.95 * days))
+            else:
+                base, expected = tail_gap, main + tail * min(1.0, (day - days + 1) / (0.9 * spare))
+            return base * min(3.0, max(0.2, ((taken[0] + 50) / (expected + 50)) ** 8))
+
+        sim = Simulation(self.roster, self.calendar, self.seed, gap)
+        stream = sim.run()
+        heavy = None
+        if heavy_total:
+            first = self.roster.sections[0]
+            sim.section[HEAVY] = first
+            heavy = Learner(HEAVY, 0.5, None, path_from(first.course))
+        every = max(1, total // max(1, heavy_total))
         heavy_done = 0
         for n in range(total + tail):
-            at = self.start + step * min(n, total)
-            if rng.random() < 0.03:
-                at -= timedelta(days=rng.randint(1, 6))  # recorded late
-            if heavy_done < heavy_total and n % heavy_every == 0:
-                who = heavy
+            if heavy is not None and heavy_done < heavy_total and n % every == 0:
                 heavy_done += 1
-            else:
-                who = learners[rng.randrange(len(learners))]
-            yield self._next(rng, who, at, objectives, rubric, percent)
-
-    def _next(
-        self,
-        rng: random.Random,
-        who: _Learner,
-        at: datetime,
-        objectives: list[str],
-        rubric: set[str],
-        percent: set[str],
-    ) -> Event:
-        oid = objectives[who.objective % len(objectives)]
-        eid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        base: Event = {"event_id": eid, "student_id": who.student_id, "occurred_at": at.isoformat()}
-        roll = rng.random()
-        ev: Event
-        if who.needs_reflection and roll < 0.6:
-            ev = {
-                **base,
-                "type": "reflection",
-                "on_event": who.needs_reflection,
-                "text": rng.choice(
-                    ["I mixed up the signs", "I ran out of time", "I forgot to check my work"]
-                ),
-                "error_analysis": [{"item": rng.randint(1, 10), "cause": "careless"}],
-            }
-            who.needs_reflection = None
-        elif roll < 0.015:
-            ev = {
-                **base,
-                "type": "override",
-                "objective_id": oid,
-                "status": rng.choice(["mastered", "not_mastered", "cleared"]),
-                "reason": "observed in class",
-            }
-        elif roll < 0.03:
-            unit = rng.randrange(len(objectives) // 8 or 1)
-            ev = {
-                **base,
-                "type": "benchmark",
-                "benchmark_id": f"interim-{at.year}-{unit}",
-                "name": f"Interim {unit + 1}",
-                "results": [
-                    {"objective_id": o, "correct": rng.randint(0, 5), "total": 5}
-                    for o in objectives[unit * 8 : unit * 8 + 8]
-                ],
-            }
-        elif roll < 0.035:
-            due = (self.start + timedelta(days=290)).date().isoformat()  # mid June of that school year
-            ev = {**base, "type": "goal", "target_mastered": rng.randint(5, 30), "due": due}
-        elif roll < 0.04 and who.events:
-            target = who.events.pop(rng.randrange(len(who.events)))
-            ev = {
-                **base,
-                "type": "void",
-                "target_event_id": target,
-                "reason": "entered for the wrong student",
-            }
-            if target in (who.last_evidence, who.needs_reflection):
-                who.last_evidence = who.needs_reflection = None
-        else:
-            hit = rng.random() < 0.55
-            if oid in rubric:
-                score: dict[str, Any] = {
-                    "rubric_level": RUBRIC[rng.randint(2, 3) if hit else rng.randint(0, 1)]
-                }
-            elif oid in percent:
-                score = {"percent": rng.randint(80, 100) if hit else rng.randint(20, 79)}
-            else:
-                score = {"correct": rng.randint(8, 10) if hit else rng.randint(2, 7), "total": 10}
-            ev = {
-                **base,
-                "type": "attempt",
-                "objective_id": oid,
-                "form": rng.choice(FORMS),
-                "evidence": rng.choice(EVIDENCE),
-                "score": score,
-                "duration_seconds": rng.randint(120, 1200),
-            }
-            if who.last_evidence:
-                ev["type"] = "retake"
-                ev["retake_of"] = who.last_evidence
-            if rng.random() < 0.1:
-                ev["notes"] = "worked with a partner"
-            if hit:
-                who.objective += 1
-                who.last_evidence = who.needs_reflection = None
-            else:
-                who.last_evidence = who.needs_reflection = eid
-            who.events = [*who.events[-4:], eid]
-        return ev
+                yield sim.act(sim.now, heavy, alone=True)[0][0].event
+                continue
+            h = next(stream, None)
+            if h is None:
+                raise ValueError(f"the district's calendar ran out after {n:,} events")
+            taken[0] += 1
+            yield h.event
 
 
 def batches(events: Iterator[Event], size: int) -> Iterator[list[Event]]:

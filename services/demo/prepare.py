@@ -1,7 +1,14 @@
 """`mastery demo`: load a deterministic district once, mint reproducible tokens.
 
-Idempotent: a marker in the data dir records what was loaded; a second run
-with the same seed and size reuses the data and prints the same tokens.
+The demo shows the school year under way, up to the start of today in the
+district's time (the previous year, whole, while the new one has fewer than
+15 school days behind it). Its events go in through the backfill path, so
+each keeps the time it was recorded and the teacher, student or platform
+that recorded it.
+
+Idempotent: a marker in the data dir records what was loaded and on which
+day; a second run with the same seed and size reuses the data and prints
+the same tokens.
 """
 
 from __future__ import annotations
@@ -9,18 +16,20 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.bootstrap import Ledger
-from services.demo.district import District, batches
-from services.demo.load import load_roster, write_batches
+from services.demo.calendar import first_day, local, offset_on, school_days
+from services.demo.district import District
+from services.demo.load import backfill, load_roster
 
 MARKER = "demo.json"
-EVENTS_PER_STUDENT = 60
+MIGRATED_BY = "admin:mastery demo"  # who brought the demo's year in (the audit trail's migrated_by)
+MIN_DAYS = 15
 
 
 @dataclass(frozen=True)
@@ -35,12 +44,23 @@ class DemoMismatchError(Exception):
     """The data dir holds another demo (or real data); loading would mix them."""
 
 
-def demo_district(students: int, seed: int, today: datetime) -> District:
-    """This school year so far: from the last 1 September to yesterday."""
-    year = today.year if today.month >= 9 else today.year - 1
-    start = datetime(year, 9, 1, 8, 0, tzinfo=UTC)
-    span = max(timedelta(days=7), (today - timedelta(days=1)) - start)
-    return District(seed=seed, students=students, heavy_events=0, start=start, span=span)
+def local_date(today: datetime) -> date:
+    return today.astimezone(offset_on(today.astimezone(UTC).date(), 720)).date()
+
+
+def demo_year(today: date) -> int:
+    """The school year the demo shows on `today` (named by the year it starts in)."""
+    year = today.year if today >= first_day(today.year) else today.year - 1
+    if sum(1 for d in school_days(year) if d < today) < MIN_DAYS:
+        year -= 1
+    return year
+
+
+def demo_district(students: int, seed: int, today: datetime) -> tuple[District, datetime]:
+    """The district and the moment it is cut at: the start of `today`, local time."""
+    day = local_date(today)
+    district = District(seed=seed, students=students, heavy_events=0, first_year=demo_year(day), years=1)
+    return district, local(day, 0)
 
 
 def prepare(
@@ -56,46 +76,52 @@ def prepare(
                 f"{data_dir} holds a demo of {found.get('students')} students with seed {found.get('seed')}; "
                 "use another --data-dir or remove it"
             )
-        return False, demo_district(students, seed, datetime.fromisoformat(found["today"]))
+        return False, demo_district(students, seed, datetime.fromisoformat(found["today"]))[0]
     if ledger.store.head_position() > 0:
         raise DemoMismatchError(
             f"{data_dir} holds data but no finished demo (real data, or a demo load that was "
             "interrupted); remove it (make clean) or use another --data-dir"
         )
     today = datetime.now(UTC)
-    district = demo_district(students, seed, today)
-    total = students * EVENTS_PER_STUDENT
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    district, cut = demo_district(students, seed, today)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
         schools = len(district.schools())
-        console.print(f"Rostering {schools} schools, {students} students, {district.objectives} objectives")
-        load_roster(ledger, district)
-        task = bar.add_task("events", total=total)
-        write_batches(
-            ledger,
-            batches(district.events(total), 1000),
-            "ingest:demo-loader",
-            lambda n: bar.advance(task, n),
+        console.print(
+            f"Rostering {schools} schools, {students} students, {len(district.objective_ids)} objectives; "
+            f"the school year {district.first_year}-{(district.first_year + 1) % 100:02d} "
+            f"up to {cut.date().isoformat()}"
         )
+        load_roster(ledger, district)
+        task = bar.add_task("events", total=None)
+        events = backfill(
+            ledger, district.school_year(cut), MIGRATED_BY, "demo", progress=lambda n: bar.advance(task, n)
+        )
+        bar.update(task, total=events)
         projecting = bar.add_task("read models", total=ledger.store.head_position())
         ledger.runner.catch_up(lambda n: bar.advance(projecting, n))
     # Written last: an interrupted load leaves no marker, and the next run says so.
-    marker.write_text(json.dumps({**wanted, "today": today.isoformat(), "events": total}))
+    marker.write_text(json.dumps({**wanted, "today": today.isoformat(), "events": events}))
     return True, district
 
 
 def demo_tokens(ledger: Ledger, district: District) -> list[DemoToken]:
     """Tokens derived from the seed, so every run of the same demo prints the same ones.
 
-    They are secrets only as far as the seed is: fine for a demo on loopback,
-    never for real data (real tokens come from `mastery token create`).
+    The teacher's token is named after the teacher of the first class and
+    scoped to all of their classes, so what it records reads `teacher:<name>`
+    like the year loaded before it. They are secrets only as far as the seed
+    is: fine for a demo on loopback, never for real data (real tokens come
+    from `mastery token create`).
     """
-    first_class, school, members = district.classes()[0]
+    first = district.roster.sections[0]
+    taught = tuple(f"class:{s.class_id}" for s in district.roster.sections if s.teacher == first.teacher)
+    student = first.members[0]
     specs: list[tuple[str, tuple[str, ...], str]] = [
         ("admin", (), "demo admin"),
-        ("teacher", (f"class:{first_class}",), f"teacher of {first_class}"),
-        ("student", (f"student:{members[0]}",), members[0]),
-        ("leader", (f"school:{school}",), f"leader of {school}"),
+        ("teacher", taught, first.teacher.name),
+        ("student", (f"student:{student}",), student),
+        ("leader", (f"school:{first.school_id}",), f"leader of {first.school_id}"),
         ("auditor", (), "demo auditor"),
         ("analyst", (), "demo analyst"),
     ]

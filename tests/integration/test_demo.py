@@ -1,19 +1,26 @@
-"""`mastery demo`: a deterministic district, loaded once, with reproducible tokens."""
+"""`mastery demo`: a deterministic district, loaded once, with reproducible tokens;
+and a demo school year as the store shows it (tests/unit/test_demo_district.py
+holds the generator's own properties)."""
 
 from __future__ import annotations
 
 import collections
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from infra.readmodels import mastery_current
 from infra.settings import load_settings
 from services.bootstrap import build_ledger
-from services.demo.district import District, batches
-from services.demo.prepare import demo_district
+from services.demo.load import backfill, load_roster
+from services.demo.prepare import MIGRATED_BY, demo_district
+from services.demo.recording import SYNC_RECORDER
+from services.query.summaries import MIN_CELL_SIZE
+from tests.helpers import ledger_of
 
 MASTERY = str(Path(sys.executable).with_name("mastery"))
 
@@ -50,10 +57,15 @@ def test_demo_loads_once_and_prints_the_same_tokens(tmp_path: Path) -> None:
         with ledger.engine.connect() as conn:
             rows = conn.execute(select(mastery_current)).fetchall()
         statuses = collections.Counter(r.status for r in rows)
-        flags = collections.Counter(f for r in rows for f in r.flags)
         assert statuses["mastered"] and statuses["in_progress"], statuses
-        assert flags["reflection_missing"] and flags["same_form_retake"], flags
-        assert ledger.tokens.authenticate(_tokens(first.stdout)[0]) is not None
+        assert {r.student_id for r in rows} >= {f"stu-{i:06d}" for i in range(30)}  # everyone has a history
+        # The teacher's token is the teacher of the first class: what it records reads
+        # as the year loaded before it did.
+        teacher = ledger.tokens.authenticate(_tokens(first.stdout)[1])
+        district, _ = demo_district(30, 7, datetime.now(UTC))
+        first_class = district.roster.sections[0]
+        assert teacher is not None and teacher.recorded_by == first_class.teacher.recorded_by
+        assert f"class:{first_class.class_id}" in teacher.scopes
     finally:
         ledger.close()
 
@@ -71,22 +83,58 @@ def test_demo_loads_once_and_prints_the_same_tokens(tmp_path: Path) -> None:
     ]
 
 
-def test_district_is_deterministic_and_references_point_backwards() -> None:
-    from datetime import UTC, datetime
+def test_a_demo_school_year_as_the_store_shows_it(client: TestClient) -> None:
+    """2025-26, whole, for 60 students through the backfill path: who recorded
+    what and when survives into the audit trail, the small school's summary
+    is suppressed, and benchmarks contradict recorded mastery now and then,
+    not everywhere."""
+    ledger = ledger_of(client)
+    district, cut = demo_district(60, 7, datetime(2026, 7, 1, tzinfo=UTC))
+    load_roster(ledger, district)
+    happenings = list(district.school_year(cut))
+    assert backfill(ledger, iter(happenings), MIGRATED_BY, "demo") == len(happenings)
+    head = {"min_position": ledger.store.head_position()}
 
-    today = datetime(2026, 11, 22, tzinfo=UTC)
-    district = demo_district(40, 3, today)
-    one = [e for b in batches(district.events(2000), 500) for e in b]
-    two = list(demo_district(40, 3, today).events(2000))
-    assert one == two
-    assert one != list(demo_district(40, 4, today).events(2000))
-    seen: set[str] = set()
-    for e in one:
-        for ref in ("retake_of", "on_event", "target_event_id"):
-            if ref in e:
-                assert e[ref] in seen, (ref, e)
-        seen.add(e["event_id"])
-        assert e["occurred_at"] < today.isoformat()
-    kinds = collections.Counter(e["type"] for e in one)
-    assert {"attempt", "retake", "reflection", "override", "benchmark", "goal", "void"} <= set(kinds)
-    assert isinstance(district, District) and district.heavy_events == 0
+    section = district.roster.sections[0]
+    student = section.members[0]
+    history = client.get(f"/v1/students/{student}/history", params=head).json()["events"]
+    mine = [h for h in happenings if h.event["student_id"] == student]
+    assert len(history) == len(mine)
+    recorded = {h.event["event_id"]: (h.recorded_at, h.recorded_by) for h in mine}
+    for e in history:
+        at, by = recorded[e["event_id"]]
+        assert (datetime.fromisoformat(e["recorded_at"]), e["recorded_by"]) == (at, by)
+        assert e["migrated_by"] == MIGRATED_BY
+    recorders = {e["recorded_by"] for e in history}
+    assert recorders == {section.teacher.recorded_by, f"student:{student}", SYNC_RECORDER}
+    # known_at means something: at the end of a day the student's teacher had not yet entered everything.
+    lagging = [e for e in history if e["recorded_at"][:10] > e["occurred_at"][:10]]
+    assert lagging
+    day_end = lagging[0]["occurred_at"][:10] + "T23:59:59-05:00"
+    as_of = client.get(f"/v1/students/{student}/history", params={**head, "as_of": day_end}).json()
+    known = client.get(
+        f"/v1/students/{student}/history", params={**head, "as_of": day_end, "known_at": day_end}
+    )
+    assert len(known.json()["events"]) < len(as_of["events"])
+
+    small = district.schools()[-1]
+    summary = client.get(f"/v1/schools/{small}/summary", params=head).json()
+    assert summary["groups"] and all(g["suppressed"] for g in summary["groups"])
+    assert all(c["suppressed"] for c in summary["cells"])
+    big = client.get(f"/v1/schools/{district.schools()[0]}/summary", params=head).json()
+    assert all(g["students"] >= MIN_CELL_SIZE for g in big["groups"])
+
+    # Contradictions: a few a class, out of every benchmark result there.
+    results = collections.Counter(
+        district.roster.section_of()[h.event["student_id"]].class_id
+        for h in happenings
+        if h.event["type"] == "benchmark"
+        for _ in h.event["results"]
+    )
+    standing = {
+        s.class_id: len(client.get("/v1/contradictions", params={**head, "class_id": s.class_id}).json())
+        for s in district.roster.sections
+    }
+    assert sum(standing.values()) > 0
+    for cid, n in standing.items():
+        assert n <= 0.05 * results[cid], (cid, n, results[cid])

@@ -143,7 +143,8 @@ def test_rebuild_of_a_generated_district_equals_log_order_processing(
         source = batches(district.events(3_000, tail=600), 250)
         write_batches(ledger, (next(source) for _ in range(6)))
         bodies = dict(district.objective_bodies())
-        for i, oid in enumerate(district.objective_ids[j] for j in (0, 1, 2, 5, 6, 7)):
+        scored = [oid for oid, b in bodies.items() if b["rule"]["threshold"]["kind"] == "correct_of"]
+        for i, oid in enumerate(scored[j] for j in (0, 1, 2, 5, 6, 7)):
             # Stricter correct-of rules: three already in force, three coming into force later.
             rule = {**bodies[oid]["rule"], "threshold": {"kind": "correct_of", "min_correct": 10, "of": 10}}
             when = "2025-01-15T00:00:00Z" if i < 3 else "2099-01-01T00:00:00Z"
