@@ -16,8 +16,8 @@ from pydantic import TypeAdapter
 
 from services.bootstrap import Ledger
 from services.demo.district import District, Event, Happening
+from services.ingest.event_checks import Backfill
 from services.ingest.schemas import ClassIn, EventBatchIn, ObjectiveIn, SchoolIn, StudentIn
-from services.ingest.writer import Backfill
 
 _BATCH = TypeAdapter(EventBatchIn)
 
