@@ -102,7 +102,7 @@ def copy_floor_sqlite(ledger: Ledger, after: int, upto: int, event_ids: Sequence
     src = sqlite3.connect(ledger.settings.events_path)
     table = ledger.store.indexed.events_table_name
     events = src.execute(
-        f"SELECT originator_id, originator_version, topic, state FROM {table} "
+        f"SELECT originator_id, originator_version, topic, state, chain FROM {table} "
         "WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
         (after, upto),
     ).fetchall()
@@ -126,13 +126,13 @@ def copy_floor_sqlite(ledger: Ledger, after: int, upto: int, event_ids: Sequence
         started = time.perf_counter()
         for i in range(0, max(len(events), len(index)), per):
             dst.execute("BEGIN")
-            dst.executemany(f"INSERT INTO {table} VALUES (?,?,?,?)", events[i : i + per])
+            dst.executemany(f"INSERT INTO {table} VALUES (?,?,?,?,?)", events[i : i + per])
             dst.executemany("INSERT INTO event_index VALUES (?,?,?,?,?)", index[i : i + per])
             dst.execute("COMMIT")
         timings.append(time.perf_counter() - started)
         dst.close()
         path.unlink()
-    return CopyFloor(len(events), sum(len(r[-1]) for r in events), timings[0], timings[1])
+    return CopyFloor(len(events), sum(len(r[3]) for r in events), timings[0], timings[1])
 
 
 def decode_floor(ledger: Ledger) -> tuple[int, float]:

@@ -93,6 +93,15 @@ def table(results: dict[str, Any], title: str) -> Table:
             f"writes {w['write_rate']:,.0f} entries/s, {w['rows_per_insert']:,.0f} rows/INSERT",
             "",
         )
+    ver = results.get("verify")
+    if ver is not None:
+        t.add_row(
+            f"(h) mastery verify of {ver['events']:,} events in {ver['streams']:,} streams, one process",
+            f"{ver['rate']:,.0f} events/s",
+            f"read of the same pages {ver['floor_rate']:,.0f} rows/s",
+            f"{ver['ratio']:.1%}",
+            "",
+        )
     bulk = results["bulk_in_process"]
     t.add_row(
         "bulk load in process (EventWriter)",

@@ -5,6 +5,7 @@ Order, on one fresh store:
 2. (a) HTTP ingest of a separate slice through a `mastery serve --role ingest`
    process, then the raw-COPY floor of the very rows that slice stored;
 3. (b) projection rebuild of the whole log, then the read-and-decode floor;
+   (h) `mastery verify` of the whole log, then the read of the same pages;
 4. a `mastery serve` (role all) process: (c) read latencies beside a raw
    SELECT floor, (d) audit replay of the heavy student, (e) write-to-readable
    lag while a paced load writes batches of 1,000;
@@ -37,6 +38,7 @@ from bench.postgres import fresh_database
 from bench.profile_put import profile_puts
 from bench.server import serve
 from bench.timing import percentiles, timed_gets
+from bench.verify import measure_verify
 from infra.settings import Settings, load_settings
 from services.bootstrap import Ledger, build_ledger
 from services.demo.district import District, Event, batches
@@ -210,6 +212,10 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
             }
             log_size = ledger.store.head_position()
             results["log_entries"] = log_size
+
+            # (h) verify, the whole log, then its floor.
+            results["verify"] = measure_verify(ledger)
+            progress(f"(h) verify: {results['verify']}")
 
         # 4. Reads, replay and lag against a whole service.
         rng = random.Random(config.seed)

@@ -1,5 +1,7 @@
 """The event store: an `eventsourcing` Application on SQLite or PostgreSQL,
-one log, recorded by the indexed recorders of infra/recorders.py.
+one log, recorded by the indexed recorders of infra/recorders_sqlite.py and
+infra/recorders_postgres.py, every event linked into its stream's hash chain
+(infra/chain.py) with the trust store's chain key.
 """
 
 from __future__ import annotations
@@ -13,19 +15,14 @@ from eventsourcing.persistence import IntegrityError, Notification, Transcoder
 from psycopg.conninfo import conninfo_to_dict
 
 from infra.exclusive import schema_turn
-from infra.recorders import (
-    END_OF_STREAMS,
-    FIRST_STREAM,
-    IndexedPostgresRecorder,
-    IndexedRecorder,
-    IndexedSQLiteRecorder,
-    IndexRow,
-    LogBusy,
-    StreamKey,
-    StreamRange,
-)
+from infra.recorders import END_OF_STREAMS, FIRST_STREAM, IndexRow, LogBusy, StreamKey, StreamRange
+from infra.recorders_postgres import IndexedPostgresRecorder
+from infra.recorders_sqlite import IndexedSQLiteRecorder
 from infra.settings import ConfigError, Settings
 from infra.transcoder import OrjsonTranscoder
+from infra.trust import CHAIN_KEY, open_trust_store, secret
+
+IndexedRecorder = IndexedSQLiteRecorder | IndexedPostgresRecorder
 
 __all__ = [
     "IndexRow",
@@ -99,7 +96,7 @@ def _postgres_env(url: str) -> dict[str, str]:
         raise ConfigError(f"MASTERY_DATABASE_URL is malformed: {e}") from None
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "APPLICATION_RECORDER_TOPIC": "infra.recorders:IndexedPostgresRecorder",
+        "APPLICATION_RECORDER_TOPIC": "infra.recorders_postgres:IndexedPostgresRecorder",
         "POSTGRES_DBNAME": str(info.get("dbname") or info.get("user") or "postgres"),
         "POSTGRES_HOST": str(info.get("host") or "localhost"),
         "POSTGRES_PORT": str(info.get("port") or "5432"),
@@ -142,12 +139,30 @@ def open_event_store(settings: Settings) -> LedgerStore:
     if settings.database_url is None:
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "APPLICATION_RECORDER_TOPIC": "infra.recorders:IndexedSQLiteRecorder",
+            "APPLICATION_RECORDER_TOPIC": "infra.recorders_sqlite:IndexedSQLiteRecorder",
             "SQLITE_DBNAME": str(settings.events_path),
             "SQLITE_LOCK_TIMEOUT": "30",
         }
     else:
         check_postgres(settings.database_url)
         env = _postgres_env(settings.database_url)
+    key = _chain_key(settings)
     with schema_turn(settings):  # the library creates its tables as it starts
-        return LedgerStore(env=env)
+        store = LedgerStore(env=env)
+        store.indexed.chain_key = key  # before any write
+        try:
+            # A store written before the chain: its rows sealed now, once (see docs/security.md).
+            store.indexed.seal_unchained()
+        except BaseException:
+            store.factory.close()
+            raise
+    return store
+
+
+def _chain_key(settings: Settings) -> bytes:
+    """The key of the log's hash chain, from the trust store (drawn on a new deployment)."""
+    trust = open_trust_store(settings)
+    try:
+        return secret(trust, CHAIN_KEY)
+    finally:
+        trust.dispose()

@@ -12,7 +12,8 @@ from eventsourcing.persistence import StoredEvent
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from infra.recorders import IndexedPostgresRecorder, IndexedRecorder
+from infra.eventstore import IndexedRecorder
+from infra.recorders_postgres import IndexedPostgresRecorder
 
 _CHUNK = 900  # SQLite's bound-parameter limit on old builds
 _PG_CHUNK = 20_000

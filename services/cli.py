@@ -21,6 +21,7 @@ from services.erase_cli import erase
 from services.import_cli import import_app
 from services.projections_cli import projections_app
 from services.token_cli import token_app
+from services.verify_cli import exit_broken, verify
 
 if TYPE_CHECKING:
     from services.bootstrap import Ledger
@@ -32,6 +33,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(projections_app, name="projections")
 app.add_typer(import_app, name="import")
 app.command("erase")(erase)
+app.command()(verify)
 err = Console(stderr=True)
 out = Console()
 
@@ -244,11 +246,14 @@ def replay(
     t_known = _parse_time(known_at, "--known-at")
     ledger = existing_ledger(data_dir)
     from services.replay import Replayer, student_exists
+    from services.verify import StreamBroken
 
     try:
         if not student_exists(ledger.store, student_id):
             _die(f"no student {student_id!r}")
         rows = Replayer(ledger.store, ledger.catalog, ledger.keys).history(student_id, t_as_of, t_known)
+    except StreamBroken as e:  # an altered history is not shown (docs/security.md)
+        exit_broken(e, f"the history of {student_id!r}")
     finally:
         ledger.close()
     out.print(f"History of {student_id}", highlight=False, markup=False)
@@ -278,6 +283,7 @@ def export_cmd(
     """
     from services.export.export import KINDS, plan_export
     from services.export.formats import FORMATS
+    from services.verify import StreamBroken
 
     if kind not in KINDS:
         _die(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -295,6 +301,8 @@ def export_cmd(
                 target.close()
             else:
                 target.flush()
+    except StreamBroken as e:  # kind mastery replays every student: stop at one that does not verify
+        exit_broken(e, "the export (incomplete)")
     finally:
         ledger.close()
     if out_file:

@@ -19,8 +19,19 @@ from domain.records import RECORD_TYPES
 from services import requestid
 from services.errors import NotReady, ProblemError, error
 from services.inputs import JSON_TOO_DEEP
+from services.verify import StreamBroken
 
 PROBLEM = "application/problem+json"
+
+# The answer of a read that replays a student's stream when the stream fails
+# verification (services/verify.py): the routes that replay declare it.
+STREAM_BROKEN_ANSWER: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "the student's stored history fails verification (an event altered, missing or "
+        "reordered in the event log): nothing of it is presented; `stream_id`, `version` and `event_id` "
+        "name the first event that does not verify"
+    }
+}
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -79,6 +90,19 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, NotReady):
             resp.headers["X-Projection-Position"] = str(exc.position)
         return resp
+
+    @app.exception_handler(StreamBroken)
+    async def _broken(_req: Request, exc: StreamBroken) -> JSONResponse:
+        found = exc.found
+        return problem(
+            409,
+            "Conflict",
+            f"the stored history does not verify: {found}",
+            stream_id=str(found.stream),
+            version=found.version,
+            event_id=found.event_id,
+            kind=found.kind,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(req: Request, exc: RequestValidationError) -> JSONResponse:

@@ -20,6 +20,7 @@ from domain.rules.timeline import StatusTimeline
 from infra.eventstore import LedgerStore
 from infra.keys import Opener, StudentKeys
 from services.catalog import Catalog
+from services.verify import verified_events
 
 
 class Replayed(NamedTuple):
@@ -47,9 +48,10 @@ def student_exists(store: LedgerStore, student_id: str) -> bool:
 
 
 def load_stream(store: LedgerStore, student_id: str) -> list[Replayed]:
-    return replayed(
-        ev for ev in store.events.get(learner_stream(student_id)) if isinstance(ev, Learner.LearningEvent)
-    )
+    """The student's learning events, once the stream's hash chain verifies
+    (services/verify.py: StreamBroken otherwise, never altered data)."""
+    events = verified_events(store, learner_stream(student_id))
+    return replayed(ev for ev in events if isinstance(ev, Learner.LearningEvent))
 
 
 def replayed(events: Iterable[Learner.LearningEvent]) -> list[Replayed]:

@@ -16,6 +16,7 @@ from infra.readmodels import mastery_current
 from services.errors import NotFound
 from services.http import CatalogDep, EventStoreDep, KeysDep, ReadDep, json_response
 from services.inputs import IdPath
+from services.problems import STREAM_BROKEN_ANSWER
 from services.query.access import MomentDep, VisibleStudent
 from services.query.schemas import (
     BenchmarkBehindOut,
@@ -65,7 +66,12 @@ _CURRENT = select(
 )
 
 
-@router.get("/students/{student_id}/mastery", response_model=MasteryOut, tags=["students"])
+@router.get(
+    "/students/{student_id}/mastery",
+    response_model=MasteryOut,
+    tags=["students"],
+    responses=STREAM_BROKEN_ANSWER,
+)
 def get_mastery(
     student_id: VisibleStudent,
     store: EventStoreDep,
@@ -109,7 +115,12 @@ def get_mastery(
     return json_response(body, read.position)
 
 
-@router.get("/students/{student_id}/history", response_model=HistoryOut, tags=["students"])
+@router.get(
+    "/students/{student_id}/history",
+    response_model=HistoryOut,
+    tags=["students"],
+    responses=STREAM_BROKEN_ANSWER,
+)
 def get_history(
     student_id: VisibleStudent,
     store: EventStoreDep,
@@ -126,7 +137,10 @@ def get_history(
 
 
 @router.get(
-    "/students/{student_id}/objectives/{objective_id}/explain", response_model=ExplainOut, tags=["students"]
+    "/students/{student_id}/objectives/{objective_id}/explain",
+    response_model=ExplainOut,
+    tags=["students"],
+    responses=STREAM_BROKEN_ANSWER,
 )
 def get_explain(
     student_id: VisibleStudent,

@@ -29,6 +29,9 @@ def test_bench_smoke_runs_every_measure_on_both_backends(tmp_path: Path) -> None
         assert ingest["events"] == 1_000 and ingest["floor_rows"] == 1_000, backend
         assert ingest["rate"] > 0 and ingest["floor_rate"] > 0 and ingest["ratio"] > 0
         assert rebuild["entries"] == rebuild["floor_entries"] == run["log_entries"]
+        verify = run["verify"]  # (f) the whole log against its hash chains
+        assert 0 < verify["events"] == verify["floor_rows"] <= run["log_entries"], backend
+        assert verify["rate"] > 0 and verify["floor_rate"] > 0
         assert run["student_mastery"]["n"] == 30 and run["student_mastery"]["floor"]["n"] == 30
         assert run["audit_replay"]["events"] == 300 and run["audit_replay"]["n"] == 3
         assert run["lag"]["n"] >= 1 and run["lag"]["load_events_per_s"] > 0

@@ -26,6 +26,7 @@ CASE_PACKAGE = Path(__file__).parents[1] / "fixtures" / "case" / "lincoln-math.j
 # Every command that reads a store, with what it needs besides the store.
 READERS = [
     ["replay", "s1"],
+    ["verify"],
     ["rebuild"],
     ["export", "--kind", "events"],
     ["projections", "retry"],

@@ -21,7 +21,7 @@ from domain.ids import learner_stream
 from domain.learner import Learner
 from domain.roster import School
 from infra.eventstore import IndexRow, LogBusy
-from infra.recorders import IndexedPostgresRecorder
+from infra.recorders_postgres import IndexedPostgresRecorder
 from infra.settings import Settings
 from services.bootstrap import Ledger
 from tests.helpers import attempt, post, seed_roster

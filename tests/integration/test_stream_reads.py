@@ -1,4 +1,4 @@
-"""The recorders' whole-stream read (the replays' read, infra/recorders.py)
+"""The recorders' whole-stream read (the replays' read, infra/recorders_*.py)
 returns exactly what the library's own `select_events` returns, on each backend."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from fastapi.testclient import TestClient
 
 from domain.ids import learner_stream
-from infra.recorders import IndexedPostgresRecorder
+from infra.recorders_postgres import IndexedPostgresRecorder
 from services.bootstrap import Ledger
 from tests.helpers import attempt, post, seed_roster
 
