@@ -1,7 +1,7 @@
 """(h) Export throughput: rows/s of each export kind in each format (docs/exports.md).
 
-Loads a synthetic district (the bench's generator: by default one student
-per 200 events, classes of 25, 40 objectives), brings the read models up to
+Loads a synthetic district (the bench's generator, services/demo/district.py:
+by default one student per 200 events), brings the read models up to
 date, then runs every kind × format through `plan_export`, in process (no
 HTTP: the figure is the export's own work, reading the store and encoding),
 to a file, one after the other. Pseudonymised, as an analyst gets them; the
@@ -83,7 +83,8 @@ def load(settings: Settings, events: int, students: int, seed: int) -> dict[str,
         stored, seconds = write_batches(ledger, batches(district.events(events), 1_000))
         rebuild(ledger)
         return {
-            "students": district.students,
+            "students": len(district.student_ids),
+            "objectives": len(district.objective_ids),
             "events": stored,
             "load_seconds": seconds,
             "log_entries": ledger.store.head_position(),
