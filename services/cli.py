@@ -18,6 +18,7 @@ from services.cli_store import existing_ledger
 from services.cli_store import load as _settings
 from services.cli_table import history_table
 from services.erase_cli import erase
+from services.export_cli import export
 from services.import_cli import import_app
 from services.projections_cli import projections_app
 from services.token_cli import token_app
@@ -34,6 +35,7 @@ app.add_typer(projections_app, name="projections")
 app.add_typer(import_app, name="import")
 app.command("erase")(erase)
 app.command()(verify)
+app.command("export")(export)
 err = Console(stderr=True)
 out = Console()
 
@@ -259,54 +261,6 @@ def replay(
     out.print(f"History of {student_id}", highlight=False, markup=False)
     out.file.write(history_table(rows))
     out.print(f"{len(rows)} events", highlight=False)
-
-
-@app.command("export")
-def export_cmd(
-    kind: Annotated[
-        str, typer.Option("--kind", help="events: every learning event; mastery: status changes")
-    ],
-    fmt: Annotated[str, typer.Option("--format", help="ndjson | csv | parquet")] = "ndjson",
-    out_file: Annotated[Path | None, typer.Option("--out", help="write here instead of stdout")] = None,
-    pseudonymise: Annotated[
-        bool, typer.Option("--pseudonymise", help="stable pseudonyms for student ids; drop names, free text")
-    ] = False,
-    data_dir: DataDir = None,
-) -> None:
-    """Export every learning event (kind events) or every status change (kind mastery), streamed.
-
-    Columns, kind events: position, event_id, type, student_id, objective_id,
-    occurred_at, recorded_at, recorded_by, payload (JSON text). Kind mastery:
-    student_id, objective_id, event_id, type, occurred_at, recorded_at, voided,
-    status_before, status_after, changed (the status of the event's objective,
-    replayed in occurred_at order as in the audit trail).
-    """
-    from services.export.export import KINDS, plan_export
-    from services.export.formats import FORMATS
-    from services.verify import StreamBroken
-
-    if kind not in KINDS:
-        _die(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    if fmt not in FORMATS:
-        _die(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    ledger = existing_ledger(data_dir)
-    try:
-        export = plan_export(ledger.store, ledger.catalog, ledger.trust, kind, fmt, pseudonymise)
-        target = open(out_file, "wb") if out_file else sys.stdout.buffer  # noqa: SIM115
-        try:
-            for chunk in export.chunks:
-                target.write(chunk)
-        finally:
-            if out_file:
-                target.close()
-            else:
-                target.flush()
-    except StreamBroken as e:  # kind mastery replays every student: stop at one that does not verify
-        exit_broken(e, "the export (incomplete)")
-    finally:
-        ledger.close()
-    if out_file:
-        err.print(f"exported {kind} as {fmt} up to log position {export.position:,} to {out_file}")
 
 
 def main() -> None:

@@ -5,16 +5,35 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from infra.readstore import reached_position
 from services.access_records import AccessDep, recording_for
 from services.errors import NotReady
-from services.export.export import ExportKind, plan_export
+from services.export.export import Cut, ExportKind, Stores, plan_export, take_cut
+from services.export.filters import Filters, refuse_unfit
 from services.export.formats import MEDIA_TYPES, Format
-from services.http import CatalogDep, EventStoreDep, MinPosition, PrincipalDep, TrustDep, require_role
+from services.http import (
+    MIN_POSITION_WAIT,
+    CatalogDep,
+    EventStoreDep,
+    MinPosition,
+    PrincipalDep,
+    ReadModelsDep,
+    TrustDep,
+    adapters,
+    require_role,
+)
+from services.inputs import Id, Time
+from services.waiting import PositionWatcher, TooManyWaiting
 
 router = APIRouter(prefix="/v1")
 EXPORTERS = ("admin", "auditor", "analyst")
+_KIND = (
+    "events: every learning event (a benchmark: a row per result); mastery: status changes; "
+    "roster: a row per student with their classes; objectives: the catalog"
+)
 
 
 @router.get(
@@ -25,30 +44,52 @@ EXPORTERS = ("admin", "auditor", "analyst")
         200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "the export, streamed"}
     },
 )
-def get_export(
+async def get_export(
     request: Request,
     access: AccessDep,
     store: EventStoreDep,
     catalog: CatalogDep,
+    read_models: ReadModelsDep,
     trust: TrustDep,
     who: PrincipalDep,
-    kind: Annotated[ExportKind, Query(description="events: every learning event; mastery: status changes")],
+    kind: Annotated[ExportKind, Query(description=_KIND)],
     fmt: Annotated[Format, Query(alias="format")] = "ndjson",
     pseudonymise: Annotated[
-        bool, Query(description="replace student ids and drop free text (always on for analysts)")
+        bool, Query(description="replace student ids and drop names and free text (always on for analysts)")
     ] = False,
+    school_id: Annotated[
+        Id | None, Query(description="only the students of this school (events, mastery, roster)")
+    ] = None,
+    start: Annotated[
+        Time | None, Query(alias="from", description="only what occurred at or after T (events, mastery)")
+    ] = None,
+    end: Annotated[
+        Time | None, Query(alias="to", description="only what occurred before T (events, mastery)")
+    ] = None,
     min_position: MinPosition = None,
 ) -> StreamingResponse:
     require_role(who, *EXPORTERS)
     analyst = who.role == "analyst"
+    filters = refuse_unfit(kind, Filters(school_id, start, end))  # before any wait
+    cut = await run_in_threadpool(take_cut, store)
+    # The export reads the log itself, cut at its head: every position a write
+    # has answered is in it at once. One beyond the head is not there yet.
+    if min_position is not None and min_position > cut.position:
+        raise NotReady(f"the log has not reached position {min_position}", position=cut.position)
+    await _read_models_reach(request, cut, read_models)
     # An export that names students records each in the access log as it
     # streams its rows; a pseudonymised one names no one and records nothing.
     naming = recording_for(request, who, access)
-    export = plan_export(store, catalog, trust, kind, fmt, pseudonymise or analyst, naming)
-    # The export reads the log itself, cut at its head: every position a write
-    # has answered is in it at once. One beyond the head is not there yet.
-    if min_position is not None and min_position > export.position:
-        raise NotReady(f"the log has not reached position {min_position}", position=export.position)
+    export = await run_in_threadpool(
+        plan_export,
+        Stores(store, catalog, read_models, trust),
+        kind,
+        fmt,
+        pseudonymise or analyst,
+        cut,
+        filters,
+        naming,
+    )
     return StreamingResponse(
         export.chunks,
         media_type=export.media_type,
@@ -56,8 +97,36 @@ def get_export(
             "Content-Disposition": f'attachment; filename="{export.filename}"',
             "X-Export-Position": str(export.position),
             # Every read carries it (CONTRACT.md §2). The export reads the log
-            # itself, cut at this position, so it reflects every write up to it.
+            # itself, cut at this position, and the read models at least as far.
             "X-Projection-Position": str(export.position),
             "X-Export-Pseudonymised": "true" if export.pseudonymised else "false",
         },
+    )
+
+
+async def _read_models_reach(request: Request, cut: Cut, read_models: ReadModelsDep) -> None:
+    """Wait, holding neither a thread nor a connection, until the read models
+    reach the cut: the roster columns come from them, and a student whose
+    registration they have not applied yet would have none. Up to 5 s, as a
+    read with `min_position` waits, else 503."""
+
+    def reached() -> int:
+        with read_models.connect() as conn:
+            return reached_position(conn, adapters(request).projection_names)
+
+    if await run_in_threadpool(reached) >= cut.position:
+        return
+    watcher: PositionWatcher = request.app.state.waiting
+    try:
+        if await watcher.wait_for(cut.position, MIN_POSITION_WAIT):
+            return
+    except TooManyWaiting:
+        raise NotReady(
+            f"too many reads wait for the read models in this process (at most {watcher.limit}); retry",
+            position=watcher.position,
+        ) from None
+    raise NotReady(
+        f"the read models have not reached the log's head ({cut.position}) within "
+        f"{MIN_POSITION_WAIT:g} s; the export's roster columns come from them",
+        position=watcher.position,
     )

@@ -2,8 +2,10 @@
 
 Parquet goes through a sink that hands back each row group's bytes as soon as
 pyarrow has written them, so a Parquet export streams like the text formats.
-Timestamps are `timestamp[us, tz=UTC]`, ids strings, so pandas and DuckDB read
-the file as it is.
+Timestamps are `timestamp[us, tz=UTC]`, ids strings, numbers int64 or
+float64, lists `list<string>`, so pandas and DuckDB read the file as it is.
+In CSV a list is its items joined by `;` (an empty list, an empty cell) and
+null an empty cell; in NDJSON a list is a JSON array and null is null.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import orjson
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-from services.export.sources import Batch, Col
+from services.export.columns import Batch, Col
 
 Format = Literal["ndjson", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("ndjson", "csv", "parquet")
@@ -28,12 +30,15 @@ MEDIA_TYPES: dict[Format, str] = {
     "parquet": "application/vnd.apache.parquet",
 }
 ROW_GROUP = 50_000  # rows per Parquet row group: large enough to scan fast, small enough to hold
+LIST_SEPARATOR = ";"  # between a list's items in a CSV cell
 
 _ARROW: dict[str, pa.DataType] = {
     "int": pa.int64(),
     "str": pa.string(),
     "ts": pa.timestamp("us", tz="UTC"),
     "bool": pa.bool_(),
+    "float": pa.float64(),
+    "list": pa.list_(pa.string()),
 }
 
 
@@ -43,16 +48,18 @@ def arrow_schema(columns: Sequence[Col]) -> pa.Schema:
 
 def encode(fmt: Format, columns: Sequence[Col], batches: Iterable[Batch]) -> Iterator[bytes]:
     if fmt == "ndjson":
-        return _ndjson(batches)
+        return _ndjson(columns, batches)
     if fmt == "csv":
         return _csv(columns, batches)
     return _parquet(columns, batches)
 
 
-def _ndjson(batches: Iterable[Batch]) -> Iterator[bytes]:
+def _ndjson(columns: Sequence[Col], batches: Iterable[Batch]) -> Iterator[bytes]:
+    names = [c.name for c in columns]
     for batch in batches:
-        # orjson writes datetimes as RFC 3339 with their offset.
-        yield b"".join(orjson.dumps(row) + b"\n" for row in batch)
+        # The declared columns only, in their order. orjson writes datetimes
+        # as RFC 3339 with their offset.
+        yield b"".join(orjson.dumps({n: row[n] for n in names}) + b"\n" for row in batch)
 
 
 def _cell(value: Any) -> Any:
@@ -62,6 +69,8 @@ def _cell(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return LIST_SEPARATOR.join(value)
     return value
 
 

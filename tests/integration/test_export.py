@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from infra.settings import Settings
 from services import cli
 from services.export import formats, sources
-from services.export.sources import EVENT_COLUMNS
+from services.export.columns import EVENT_COLUMNS
 from tests.helpers import attempt, new_id, post, seed_roster
 
 SECRET_TEXT = "I dropped the negative sign"
@@ -125,7 +125,7 @@ def test_events_in_every_format_agree_and_load_with_proper_types(client: TestCli
     by_id = {r["event_id"]: r for r in rows}
     assert by_id[d["reflection"]["event_id"]]["objective_id"] == "o1"  # inherited from its target
     assert by_id[d["void"]["event_id"]]["objective_id"] == "o1"
-    assert by_id[d["bench"]["event_id"]]["objective_id"] is None
+    assert by_id[d["bench"]["event_id"]]["objective_id"] == "o1"  # its one result's
     first = by_id[d["first"]["event_id"]]
     assert first["student_id"] == "s1" and first["type"] == "attempt"
     assert first["recorded_by"] == "admin:bootstrap"
@@ -137,7 +137,8 @@ def test_events_in_every_format_agree_and_load_with_proper_types(client: TestCli
     assert list(table[0]) == [c.name for c in EVENT_COLUMNS]
     assert [r["event_id"] for r in table] == [r["event_id"] for r in rows]
     assert [int(r["position"]) for r in table] == positions
-    assert table[4]["objective_id"] == ""  # the benchmark
+    assert table[4]["objective_id"] == "o1"  # the benchmark's one result
+    assert table[2]["class_ids"] == "c1" and table[6]["rubric_level"] == ""  # a list; a null
     assert json.loads(table[1]["payload"])["text"] == SECRET_TEXT
 
     pt = pq.read_table(io.BytesIO(_export(client, "events", "parquet")))
@@ -297,10 +298,21 @@ def _synthetic(n: int) -> Iterator[list[dict[str, Any]]]:
                 "event_id": f"{i:036d}",
                 "type": "attempt",
                 "student_id": f"student-{i % 997}",
+                "school_id": "sch1",
+                "grade": "7",
+                "class_ids": [f"c{i % 40}", "c-all"],
                 "objective_id": f"o{i % 40}",
+                "subject": "math",
+                "course": "algebra-1",
+                "unit": "u1",
                 "occurred_at": t,
                 "recorded_at": t,
                 "recorded_by": "ingest:sis",
+                "correct": 7,
+                "total": 10,
+                "percent": None,
+                "rubric_level": None,
+                "score": 0.7,
                 "payload": '{"score":{"correct":7,"total":10},"form":"A","evidence":"quiz"}',
             }
             for i in range(start, min(n, start + 5000))

@@ -1,0 +1,130 @@
+"""What an export's rows are joined with: where each student stands in the
+roster (school, grade, classes) and what each objective is part of (subject,
+course, unit, its rule versions).
+
+The roster comes from the read models (infra/readmodels.py), looked up a
+batch of students at a time, so memory stays flat however large the
+district; the export waits for them to reach its cut first
+(services/export/api.py), so every student an exported event names is there.
+Objectives come from the catalog (the event store, cached in process), as
+the replays read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from domain.rules.status import RuleVersion
+from infra.readmodels import enrolments, schools, students
+from services.catalog import Catalog
+
+CHUNK = 1000  # ids per IN list: well under SQLite's and PostgreSQL's parameter limits
+PAGE = 1000  # students per page of the mastery and roster kinds
+
+
+Placement = dict[str, Any]  # a student's school_id, grade and class_ids: row columns, built once a student
+UNPLACED: Placement = {"school_id": None, "grade": None, "class_ids": []}  # unknown to the roster (see above)
+
+
+def chunks(ids: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
+    ordered = sorted(set(ids))
+    for i in range(0, len(ordered), size):
+        yield ordered[i : i + size]
+
+
+class Roster:
+    def __init__(self, read_models: Engine) -> None:
+        self.engine = read_models
+
+    def placements(self, student_ids: Iterable[str]) -> dict[str, Placement]:
+        """Each student's school, grade and classes (sorted) as the roster stands."""
+        found: dict[str, tuple[str, str]] = {}
+        classes_of: dict[str, list[str]] = {}
+        with self.engine.connect() as conn:
+            for chunk in chunks(student_ids):
+                q = select(students.c.student_id, students.c.school_id, students.c.grade).where(
+                    students.c.student_id.in_(chunk)
+                )
+                found.update({sid: (school, grade) for sid, school, grade in conn.execute(q)})
+                e = enrolments.c
+                q = select(e.student_id, e.class_id).where(e.student_id.in_(chunk)).order_by(e.class_id)
+                for enrolled in conn.execute(q):
+                    classes_of.setdefault(enrolled.student_id, []).append(enrolled.class_id)
+        return {
+            sid: {"school_id": school, "grade": grade, "class_ids": classes_of.get(sid, [])}
+            for sid, (school, grade) in found.items()
+        }
+
+    def school_exists(self, school_id: str) -> bool:
+        with self.engine.connect() as conn:
+            q = select(schools.c.school_id).where(schools.c.school_id == school_id)
+            return conn.execute(q).first() is not None
+
+    def school_students(self, school_id: str) -> frozenset[str]:
+        with self.engine.connect() as conn:
+            q = select(students.c.student_id).where(students.c.school_id == school_id)
+            return frozenset(conn.execute(q).scalars())
+
+    def student_pages(self, school_id: str | None, page: int = PAGE) -> Iterator[list[str]]:
+        """Every student (of `school_id`, if given) by id, a page at a time (keyset:
+        no page is read twice or skipped while rows are added)."""
+        last = ""  # ids are never empty
+        while True:
+            q = select(students.c.student_id).where(students.c.student_id > last)
+            if school_id is not None:
+                q = q.where(students.c.school_id == school_id)
+            with self.engine.connect() as conn:
+                ids = list(conn.execute(q.order_by(students.c.student_id).limit(page)).scalars())
+            if not ids:
+                return
+            yield ids
+            last = ids[-1]
+
+
+NO_CURRICULUM: dict[str, Any] = {"subject": None, "course": None, "unit": None}
+
+
+@dataclass(frozen=True)
+class _Objective:
+    stream_version: int
+    columns: dict[str, Any]  # subject, course, unit: row columns, built once an objective version
+    versions: tuple[RuleVersion, ...]  # known at the export's start
+
+
+class Curriculum:
+    """The catalog's objectives as an export reads them: known at its start."""
+
+    def __init__(self, catalog: Catalog, known_at: datetime) -> None:
+        self.catalog = catalog
+        self.known_at = known_at
+        self._seen: dict[str, _Objective] = {}  # every objective met so far (a catalog is small)
+        self._loaded: dict[str, _Objective] = {}
+
+    def load(self, objective_ids: Iterable[str]) -> None:
+        """Fetch these objectives (once per batch: one query for the heads)."""
+        self._loaded = {}
+        for oid, view in self.catalog.get_many(objective_ids).items():
+            entry = self._seen.get(oid)
+            if entry is None or entry.stream_version != view.stream_version:
+                columns = {"subject": view.subject, "course": view.course, "unit": view.unit}
+                entry = _Objective(view.stream_version, columns, view.versions_known_at(self.known_at))
+                self._seen[oid] = entry
+            self._loaded[oid] = entry
+
+    def columns(self, objective_id: str | None) -> dict[str, Any]:
+        entry = self._loaded.get(objective_id) if objective_id else None
+        return entry.columns if entry is not None else NO_CURRICULUM
+
+    def versions(self, objective_id: str | None) -> tuple[RuleVersion, ...]:
+        entry = self._loaded.get(objective_id) if objective_id else None
+        return entry.versions if entry is not None else ()
+
+    def versions_of(self, objective_ids: Iterable[str | None]) -> dict[str, tuple[RuleVersion, ...]]:
+        """The rule versions of those of these objectives the catalog has (a
+        replay gives the others no status)."""
+        return {oid: self._loaded[oid].versions for oid in objective_ids if oid and oid in self._loaded}
