@@ -125,6 +125,11 @@ def open_trust_store(settings: Settings) -> Engine:
         else:
             engine = create_engine(sqlalchemy_url(url), pool_size=5, max_overflow=10, pool_pre_ping=True)
     with schema_turn(settings):
+        if settings.database_url is not None and settings.trust_database_url is None:
+            # In the turn: two processes' CREATE SCHEMA IF NOT EXISTS at once
+            # collide in PostgreSQL's catalog (a unique violation), as tables do.
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {TRUST_SCHEMA}")
         create_tables(engine, trust_metadata.sorted_tables)
         _append_only(engine)
     return engine
@@ -174,8 +179,6 @@ def _schema_engine(database_url: str) -> Engine:
         pool_pre_ping=True,
         connect_args={"options": f"-csearch_path={TRUST_SCHEMA}"},
     )
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {TRUST_SCHEMA}")
     return engine
 
 
