@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -184,9 +183,8 @@ def rebuild(
     data_dir: DataDir = None,
 ) -> None:
     """Rebuild read models from the event log; serving continues on the old ones meanwhile."""
-    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
-
     from infra.exclusive import AlreadyRunning
+    from services.cli_progress import events_bar
     from services.projections.rebuild import rebuild as run_rebuild
     from services.projections.rebuild import select_projections
 
@@ -196,36 +194,11 @@ def rebuild(
             select_projections(ledger, projection or [])
         except ValueError as e:
             _die(str(e))
-        columns = (
-            TextColumn("rebuilding"),
-            BarColumn(),
-            TextColumn("{task.completed:,.0f}/{task.total:,.0f} events"),
-            TextColumn("{task.fields[rate]:,.0f} events/s"),
-            TimeRemainingColumn(),
-        )
-        # Shown from the first progress report: a refusal (another rebuild
-        # running) is then the one line it is, with no bar around it.
-        bar = Progress(*columns, console=err)
-        task: TaskID | None = None
-        started = time.perf_counter()
-
-        def progress(done: int, head: int) -> None:
-            nonlocal task
-            if task is None:
-                bar.start()
-                task = bar.add_task("rebuild", total=max(head, 1), rate=0.0)
-            # The whole run's rate: rich's own speed needs several updates, and
-            # a small log is loaded in one.
-            rate = done / max(time.perf_counter() - started, 1e-6)
-            bar.update(task, completed=min(done, head), total=max(head, 1), rate=rate)
-
         try:
-            report = run_rebuild(ledger, projection or [], progress, workers)
+            with events_bar("rebuilding") as progress:
+                report = run_rebuild(ledger, projection or [], progress, workers)
         except AlreadyRunning as e:
             _die(str(e))
-        finally:
-            if task is not None:  # stopping a bar never started still prints a line
-                bar.stop()
     finally:
         ledger.close()
     out.print(

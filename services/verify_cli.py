@@ -4,7 +4,6 @@ index (services/verify.py), with a progress bar."""
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -28,42 +27,15 @@ def verify(
     missing or reordered event (stream, version, event_id); 2 for a store or
     a student that does not exist.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
-
+    from services.cli_progress import events_bar
     from services.cli_store import die, existing_ledger
     from services.verify import StreamBroken, UnknownStudent, Verifier
 
     ledger = existing_ledger(data_dir)
-    columns = (
-        TextColumn("verifying"),
-        BarColumn(),
-        TextColumn("{task.completed:,.0f}/{task.total:,.0f} events"),
-        TextColumn("{task.fields[rate]:,.0f} events/s"),
-        TimeRemainingColumn(),
-    )
-    # Shown from the first page read: a refusal is then the one line it is.
-    bar = Progress(*columns, console=Console(stderr=True))
-    task: TaskID | None = None
-    started = time.perf_counter()
-
-    def progress(done: int, total: int) -> None:
-        nonlocal task
-        if task is None:
-            bar.start()
-            task = bar.add_task("verify", total=max(total, 1), rate=0.0)
-        rate = done / max(time.perf_counter() - started, 1e-6)  # the whole run's, as `rebuild` shows it
-        bar.update(task, completed=min(done, total), total=max(total, 1), rate=rate)
-
-    verifier = Verifier(ledger.store, progress)
     try:
-        try:
+        with events_bar("verifying") as progress:
+            verifier = Verifier(ledger.store, progress)
             report = verifier.verify_all() if student is None else verifier.verify_student(student)
-        finally:
-            # Stopped before anything is said: the last line is the verdict. (Stopping
-            # a bar never started would still print a line.)
-            if task is not None:
-                bar.stop()
     except UnknownStudent:
         die(f"no student {student!r}: neither the event log nor the event index holds anything of it")
     except StreamBroken as e:
