@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 
 from infra.settings import ROLES, ConfigError, Settings
+from services.cli_store import DataDir, existing_ledger
 from services.cli_store import die as _die
-from services.cli_store import existing_ledger
 from services.cli_store import load as _settings
 from services.cli_table import history_table
 from services.erase_cli import erase
@@ -38,9 +38,6 @@ app.command("export")(export)
 err = Console(stderr=True)
 out = Console()
 
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
-]
 
 
 def _ledger(settings: Settings) -> Ledger:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -21,6 +21,11 @@ from infra.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from services.bootstrap import Ledger
+
+# The option of every command that opens an existing store.
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
+]
 
 
 def die(message: str) -> NoReturn:

@@ -7,12 +7,11 @@ copied. Learning events, statuses and aggregates stay."""
 from __future__ import annotations
 
 import getpass
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from services.cli_store import die, existing_ledger
+from services.cli_store import DataDir, die, existing_ledger
 
 
 def erase(
@@ -28,9 +27,7 @@ def erase(
     by: Annotated[
         str | None, typer.Option("--by", help="who asks for it (default: the operating-system user)")
     ] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
-    ] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Erase a student's personal data (name, free text) by destroying their key."""
     from services.errors import ProblemError

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from pydantic import TypeAdapter, ValidationError
 
-from services.cli_store import die, existing_ledger
+from services.cli_store import DataDir, die, existing_ledger
 from services.inputs import Id, Time
 
 # The same rules as the HTTP query parameters (services/inputs.py).
@@ -57,9 +57,7 @@ def export(
     end: Annotated[
         str | None, typer.Option("--to", help="only what occurred before T, RFC 3339 (events, mastery)")
     ] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
-    ] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Export learning events, status changes, the roster or the catalog, streamed.
 

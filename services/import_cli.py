@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from services.cli_store import die
+from services.cli_store import DataDir, die
 from services.oneroster_cli import oneroster
 
 if TYPE_CHECKING:
@@ -57,9 +57,7 @@ def case(
     check: Annotated[
         bool, typer.Option("--check", help="check the package and report; store nothing")
     ] = False,
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
-    ] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Import a CASE 1.1 package's items as objectives, `precedes` as prerequisites.
 

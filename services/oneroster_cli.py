@@ -15,7 +15,7 @@ from rich.table import Table
 
 from infra.eventstore import LogBusy
 from infra.settings import ConfigError
-from services.cli_store import die, load
+from services.cli_store import DataDir, die, load
 from services.imports.oneroster_apply import KINDS, Summary
 
 err = Console(stderr=True)
@@ -23,9 +23,7 @@ err = Console(stderr=True)
 
 def oneroster(
     path: Annotated[Path, typer.Argument(help="a folder or a .zip holding manifest.csv and the CSV files")],
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
-    ] = None,
+    data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Import a OneRoster 1.2 CSV bundle (bulk or delta files, `tobedeleted` honoured).

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from services.cli_store import DataDir
 
 projections_app = typer.Typer(help="Read-model projections.", no_args_is_help=True)
 
@@ -15,9 +16,7 @@ def retry(
     projection: Annotated[
         list[str] | None, typer.Option("--projection", help="only this read model (repeatable); default all")
     ] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
-    ] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Apply the events set aside (they could not be applied) again, after a fix.
 

@@ -10,17 +10,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from services.cli_store import DataDir, existing_settings
 from services.cli_store import die as _die
-from services.cli_store import existing_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 token_app = typer.Typer(help="Bearer tokens.", no_args_is_help=True)
 
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
-]
 # Written out rather than read from infra.tokens (ROLES, SCOPE_RULES), which
 # would load SQLAlchemy and the drivers before `mastery --help` could answer.
 _ROLE_HELP = "admin, teacher, student, guardian, leader, auditor, analyst, ingest"

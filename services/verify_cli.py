@@ -4,10 +4,11 @@ index (services/verify.py), with a progress bar."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+from services.cli_store import DataDir
 
 if TYPE_CHECKING:
     from services.verify import StreamBroken
@@ -17,9 +18,7 @@ def verify(
     student: Annotated[
         str | None, typer.Option("--student", help="only this student's streams (default: every stream)")
     ] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="embedded store directory (MASTERY_DATA_DIR)")
-    ] = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Check every stream's hash chain, and each student's learning events against the event index.
 
