@@ -30,6 +30,7 @@ from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
 from services.query.objectives import router as objectives_router
 from services.query.roster import router as roster_router
+from services.query.ui import install_ui
 from services.query_params import check_parameters_first
 from services.waiting import PositionWatcher
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         app.include_router(objectives_router)
         app.include_router(roster_router)
         app.include_router(export_router)
+        install_ui(app)  # the dashboards (docs/dashboards.md): pages over the API above
     document_answers(app)
     return app
 
