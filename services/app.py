@@ -28,6 +28,7 @@ from services.query.access_log import router as access_log_router
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
+from services.query.weekly import router as weekly_router
 from services.query.objectives import router as objectives_router
 from services.query.roster import router as roster_router
 from services.query.ui import install_ui
@@ -96,6 +97,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         app.include_router(query_router)
         app.include_router(classes_router)
         app.include_router(insights_router)
+        app.include_router(weekly_router)
         app.include_router(access_log_router)
         app.include_router(objectives_router)
         app.include_router(roster_router)
