@@ -28,10 +28,10 @@ from services.query.access_log import router as access_log_router
 from services.query.api import router as query_router
 from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
-from services.query.weekly import router as weekly_router
 from services.query.objectives import router as objectives_router
 from services.query.roster import router as roster_router
 from services.query.ui import install_ui
+from services.query.weekly import router as weekly_router
 from services.query_params import check_parameters_first
 from services.waiting import PositionWatcher
 

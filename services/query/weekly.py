@@ -110,7 +110,9 @@ def weekly(conn: Connection, school_id: str | None) -> WeeklyOut:
                 weeks=[UnitWeekOut(**c) for c in cells],
             )
         )
-    return WeeklyOut(school_id=school_id, measure=MEASURE, min_cell_size=MIN_CELL_SIZE, weeks=weeks, units=units)
+    return WeeklyOut(
+        school_id=school_id, measure=MEASURE, min_cell_size=MIN_CELL_SIZE, weeks=weeks, units=units
+    )
 
 
 @router.get("/schools/{school_id}/summary/weekly", response_model=WeeklyOut)

@@ -63,7 +63,8 @@ register(
         links=corrected_students,
         order=40,
         description="Every event of a student, who recorded it and when, voids and overrides marked; "
-        "statuses as of a moment and as known at a moment. Listed: the students whose records were corrected.",
+        "statuses as of a moment and as known at a moment. "
+        "Listed: the students whose records were corrected.",
     )
 )
 
