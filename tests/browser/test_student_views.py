@@ -49,7 +49,9 @@ def expect_tracker_of(page: Page, served: Served, role: str, student_id: str) ->
         expect(page.locator("#goal")).to_contain_text("No goal set yet")
     else:
         expect(page.locator("#goal")).to_contain_text(f"Master {goal['target_mastered']} objectives")
-        expect(page.locator("#on-track")).to_contain_text("✓ On track" if goal["on_track"] else "✗ Not on track")
+        expect(page.locator("#on-track")).to_contain_text(
+            "✓ On track" if goal["on_track"] else "✗ Not on track"
+        )
     expect(page.locator("#growth-chart")).to_be_visible()
     weeks = page.locator("#growth-numbers tbody tr")
     expect(weeks).to_have_count(len(trajectory["points"]))
@@ -70,9 +72,7 @@ def expect_not_found(page: Page, served: Served, sign_in: SignIn, path: str) -> 
     expect(page.get_by_role("alert")).to_have_text(f"no student '{path.split('/')[3]}'")
 
 
-def test_a_student_sees_their_tracker_and_no_one_else(
-    sign_in: SignIn, served: Served, shoot: Shoot
-) -> None:
+def test_a_student_sees_their_tracker_and_no_one_else(sign_in: SignIn, served: Served, shoot: Shoot) -> None:
     page = sign_in("student")
     (me,) = own(served, "student")
     page.get_by_role("link", name="My tracker").click()
