@@ -153,7 +153,9 @@ class SignIn:
         self.opened: list[tuple[Page, list[str], list[str]]] = []  # page, errors, allowed
 
     def __call__(self, role: str) -> Page:
-        context = self.browser.new_context(viewport={"width": 1280, "height": 900})
+        context = self.browser.new_context(
+            viewport={"width": 1280, "height": 900}, base_url=self.served.base_url
+        )
         page = context.new_page()
         errors: list[str] = []
 
