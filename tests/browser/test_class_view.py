@@ -8,12 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Served, SignIn
 
 Shoot = Callable[[Page, str], Path]
 SYMBOLS = {"mastered": "✓", "in_progress": "◐", "not_started": "○"}
+
+pytestmark = pytest.mark.browser
 
 
 def _taught(served: Served) -> str:

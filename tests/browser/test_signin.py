@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.browser.conftest import Served, SignIn, sign_in_with
+
+pytestmark = pytest.mark.browser
 
 
 def test_a_wrong_token_is_refused_and_nothing_signs_in(browser: Browser, served: Served) -> None:
