@@ -113,7 +113,7 @@
   }
 
   async function loadMap() {
-    const map = await api(`/v1/classes/${enc(classId)}/mastery-map`);
+    const map = await fetched.map;
     state.map = map;
     for (const s of map.students) names.set(s.student_id, s.name);
     for (const o of map.objectives) statements.set(o.objective_id, o.statement);
@@ -134,7 +134,7 @@
 
   async function loadNext() {
     const where = document.getElementById("next");
-    const next = await api(`/v1/classes/${enc(classId)}/next`);
+    const next = await fetched.next;
     const rows = next.students.map((s) => h("tr", {}, h("th", { scope: "row" }, s.name),
       h("td", {}, s.objectives.length ? s.objectives.slice(0, 3).map((oid, i) =>
         [i ? ", " : "", h("abbr", { title: statements.get(oid) ?? oid }, oid)]) : "nothing ready yet",
@@ -148,7 +148,7 @@
 
   async function loadGroups() {
     const where = document.getElementById("groups");
-    const { groups } = await api(`/v1/classes/${enc(classId)}/groups`);
+    const { groups } = await fetched.groups;
     if (!groups.length) { where.replaceChildren(h("p", {}, "No one needs re-teaching right now.")); return; }
     where.replaceChildren(h("ul", {}, groups.map((g) => h("li", {},
       h("strong", {}, objectiveLabel(g.objective_id)),
@@ -164,7 +164,7 @@
 
   async function loadContradictions() {
     const where = document.getElementById("contradictions");
-    const found = await api(`/v1/contradictions?class_id=${enc(classId)}`);
+    const found = await fetched.contradictions;
     if (!found.length) { where.replaceChildren(h("p", {}, "None: benchmarks agree with recorded mastery.")); return; }
     where.replaceChildren(h("ul", {}, found.map((c) => h("li", {},
       h("button", { type: "button", class: "linkish", dataset: { student: c.student_id, objective: c.objective_id } },
@@ -220,10 +220,19 @@
   document.getElementById("filter-unit").addEventListener("change", (e) => { state.unit = e.target.value; drawMap(); });
   document.getElementById("filter-status").addEventListener("change", (e) => { state.status = e.target.value; drawMap(); });
 
+  /* All four reads start at once; the sections after the map are drawn once
+     it is (they name its students and objectives). */
+  const fetched = {
+    map: api(`/v1/classes/${enc(classId)}/mastery-map`),
+    next: api(`/v1/classes/${enc(classId)}/next`),
+    groups: api(`/v1/classes/${enc(classId)}/groups`),
+    contradictions: api(`/v1/contradictions?class_id=${enc(classId)}`),
+  };
+  for (const p of Object.values(fetched)) p.catch(() => {}); // each failure is shown where it belongs
   loadMap().then(() => Promise.all([
     loadNext().catch((e) => fail(document.getElementById("next"), e)),
     loadGroups().catch((e) => fail(document.getElementById("groups"), e)),
     loadContradictions().catch((e) => fail(document.getElementById("contradictions"), e)),
   ])).catch((e) => fail(document.getElementById("map"), e))
-    .finally(() => root.setAttribute("data-loaded", "true"));
+    .finally(() => root.setAttribute("data-loaded", String(Math.round(performance.now())))); // ms since navigation: bench
 })();
