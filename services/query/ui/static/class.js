@@ -59,7 +59,9 @@
         shown.map((o) => cellFor(s, o))));
     const table = h("table", { class: "map", id: "mastery-map" },
       h("caption", { class: "hint" }, `${rows.length} of ${students.length} students, ${shown.length} objectives`),
+      h("colgroup", {}, h("col", { class: "name" }), h("col", { class: "count" }), shown.map(() => h("col"))),
       h("thead", {}, unitRow, objRow), h("tbody", {}, rows));
+    table.style.setProperty("--columns", String(shown.length));
     where.replaceChildren(rows.length ? table : h("p", {}, "No student matches these filters."));
     const first = table.querySelector("td:not(.off) button");
     if (first) first.tabIndex = 0;
