@@ -21,7 +21,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -41,8 +41,6 @@ INSTALL = "apt-get update && apt-get install -y chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DEMO_STUDENTS = 60
 START_TIMEOUT = 60.0
-
-pytestmark = pytest.mark.browser
 
 
 def ensure_chromium() -> Path:
@@ -73,7 +71,6 @@ class Served:
     tokens: dict[str, str]  # role -> the demo's token
     scopes: dict[str, tuple[str, ...]]  # role -> its scopes
     district: District
-    errors: list[str] = field(default_factory=list)
 
     def api(self, role: str, path: str) -> httpx.Response:
         """The API as `role` sees it, with its bearer token (what the page should show)."""
@@ -153,7 +150,9 @@ class SignIn:
         self.opened: list[tuple[Page, list[str], list[str]]] = []  # page, errors, allowed
 
     def __call__(self, role: str) -> Page:
-        context = self.browser.new_context(viewport={"width": 1280, "height": 900})
+        context = self.browser.new_context(
+            viewport={"width": 1280, "height": 900}, base_url=self.served.base_url
+        )
         page = context.new_page()
         errors: list[str] = []
 

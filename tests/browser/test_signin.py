@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.browser.conftest import Served, SignIn, sign_in_with
+
+pytestmark = pytest.mark.browser
 
 
 def test_a_wrong_token_is_refused_and_nothing_signs_in(browser: Browser, served: Served) -> None:
@@ -78,9 +81,12 @@ def test_a_browser_already_signed_in_goes_home_from_the_sign_in_page(sign_in: Si
     assert page.url == served.base_url + "/ui"
 
 
-def test_the_keyboard_reaches_the_sign_in_form_and_signs_in(browser: Browser, served: Served) -> None:
-    page = browser.new_context().new_page()
+def test_the_keyboard_reaches_the_sign_in_form_and_signs_in(
+    browser: Browser, served: Served, shoot: Callable[[Page, str], Path]
+) -> None:
+    page = browser.new_context(viewport={"width": 1280, "height": 600}).new_page()
     page.goto(served.base_url + "/")
+    shoot(page, "sign-in")
     expect(page.get_by_label("Token")).to_be_focused()  # autofocus: type at once
     page.keyboard.type(served.tokens["teacher"])
     page.keyboard.press("Tab")

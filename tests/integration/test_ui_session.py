@@ -174,3 +174,16 @@ def test_a_read_with_the_cookie_is_in_the_access_log_as_the_tokens(
     with ledger.trust.connect() as conn:
         rows = conn.execute(select(a.token_name, a.role, a.student_id, a.status)).all()
     assert ("Ms T", "teacher", "s1", 200) in [tuple(r) for r in rows]
+
+
+def test_names_are_escaped_in_the_pages(client: TestClient, world: dict[str, str]) -> None:
+    r = client.put(
+        "/v1/classes/c1", json={"name": "<b>7B</b>", "school_id": "sch1", "student_ids": ["s1", "s2"]}
+    )
+    assert r.status_code == 200
+    assert client.get("/v1/classes/c1", params={"min_position": r.json()["position"]}).status_code == 200
+    browser = _browser(client)
+    _sign_in(browser, world["teacher"])
+    for page in (browser.get("/ui"), browser.get("/ui/classes/c1")):
+        assert "&lt;b&gt;7B&lt;/b&gt;" in page.text and "<b>7B</b>" not in page.text
+        assert page.headers["content-security-policy"].startswith("default-src 'self'")
