@@ -100,7 +100,7 @@
       h("p", { class: "sentence" }, `Master ${g.target_mastered} objectives by ${day(g.due)}.`),
       h("p", { id: "on-track", class: g.on_track ? "on-track" : "off-track" },
         g.on_track ? "✓ On track" : "✗ Not on track", ": ",
-        `about ${g.projected_at_due} by then at this pace (${t.rate_per_week} a week).`),
+        `about ${Math.round(g.projected_at_due)} by then at this pace (${t.rate_per_week} a week).`),
       h("p", { class: "hint" }, need ? `${mastered} mastered so far; ${need} to go` +
         (left ? `, about ${(need / left).toFixed(1)} a week over the ${left} weeks left.` : ".")
         : `${mastered} mastered: reached.`));
