@@ -5,9 +5,12 @@ API's 404 page."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Served, SignIn
@@ -120,3 +123,50 @@ def test_the_tracker_reads_at_200_percent_zoom(sign_in: SignIn, served: Served) 
     page.goto(f"{served.base_url}/ui/students/{me}")
     loaded(page, "student-view")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_student_writes_the_reflection_a_retake_waits_for(sign_in: SignIn, served: Served) -> None:
+    """The tracker's one write: with the session cookie and the page's CSRF
+    token, as the API allows a student (a reflection on their own evidence)."""
+    (me,) = own(served, "student")
+    history = served.api("student", f"/v1/students/{me}/history").json()["events"]
+    first = next(
+        e
+        for e in reversed(history)
+        if e["type"] == "attempt" and not e["voided"] and "correct" in e["payload"]["score"]
+    )
+    total = first["payload"]["score"]["total"]
+    retake = {
+        "event_id": str(uuid.uuid4()),
+        "type": "retake",
+        "student_id": me,
+        "occurred_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "objective_id": first["objective_id"],
+        "form": "B",
+        "evidence": "quiz",
+        "score": {"correct": total, "total": total},
+        "retake_of": first["event_id"],
+    }
+    admin = {"Authorization": f"Bearer {served.tokens['admin']}"}
+    posted = httpx.post(f"{served.base_url}/v1/events", json={"events": [retake]}, headers=admin, timeout=30)
+    assert posted.status_code == 200, posted.text
+
+    position = posted.json()["position"]
+    assert served.api("student", f"/v1/students/{me}/mastery?min_position={position}").status_code == 200
+    page = sign_in("student")
+    page.goto(f"{served.base_url}/ui/students/{me}")
+    loaded(page, "student-view")
+    waiting = page.locator(f"#retakes-waiting li[data-event='{retake['event_id']}']")
+    expect(waiting).to_contain_text(first["objective_id"])
+    waiting.get_by_label("What went wrong the first time").fill("I rushed the last two items.")
+    waiting.get_by_role("button", name="Save reflection").click()
+    expect(page.locator(f"#retakes-waiting li[data-event='{retake['event_id']}']")).to_have_count(0)
+    history = served.api("student", f"/v1/students/{me}/history").json()["events"]
+    mine = [e for e in history if e["type"] == "reflection" and e["payload"]["on_event"] == first["event_id"]]
+    assert mine and mine[-1]["recorded_by"] == f"student:{me}"
+
+    # A guardian sees what waits, and no form: a guardian writes nothing.
+    guardian = sign_in("guardian")
+    guardian.goto(f"{served.base_url}/ui/students/{own(served, 'guardian')[0]}")
+    loaded(guardian, "student-view")
+    expect(guardian.locator("form.reflect")).to_have_count(0)

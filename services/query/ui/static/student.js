@@ -5,11 +5,13 @@
 "use strict";
 (function () {
   const { api, h, STATUS, fail, when } = window.ML;
-  const { catalog, flagText, scoreText, table, day, SERIES, chartDefaults, enc } = window.MLV;
+  const { catalog, flagText, scoreText, table, day, now, SERIES, chartDefaults, enc } = window.MLV;
   const root = document.getElementById("student-view");
   const sid = root.dataset.studentId;
   const base = `/v1/students/${enc(sid)}`;
   const RECENT = 12;
+  const canReflect = root.dataset.canReflect === "true";
+  let growth = null; // the chart, replaced when the page reloads its data
 
   async function loadSwitcher() {
     const links = [...document.querySelectorAll("#switcher a[data-student]")];
@@ -77,7 +79,8 @@
       series.push({ label: `Goal: ${t.goal.target_mastered}`, s: SERIES[1], data: labels.map(() => t.goal.target_mastered) });
     }
     chartDefaults();
-    new window.Chart(document.getElementById("growth-chart"), {
+    growth?.destroy();
+    growth = new window.Chart(document.getElementById("growth-chart"), {
       type: "line",
       data: {
         labels: labels.map(day),
@@ -123,6 +126,36 @@
       }), (i) => (shown[i].voided ? { class: "voided" } : {})));
   }
 
+  /* A reflection on the evidence a retake retakes: what clears the flag. */
+  async function reflect(event, retake) {
+    event.preventDefault();
+    const form = event.target;
+    const text = form.elements.text.value.trim();
+    const said = form.querySelector("[role=status]");
+    if (!text) { said.textContent = "Write a few words first."; return; }
+    form.querySelector("button").disabled = true;
+    try {
+      const body = { events: [{ event_id: crypto.randomUUID(), type: "reflection", student_id: sid,
+        occurred_at: now(), on_event: retake.payload.retake_of, text }] };
+      const done = await api("/v1/events", { method: "POST", body: JSON.stringify(body),
+        headers: { Accept: "application/json", "Content-Type": "application/json" } });
+      said.textContent = "Saved.";
+      await load(done.position);
+    } catch (err) {
+      said.textContent = `Not saved: ${err.message}`;
+      form.querySelector("button").disabled = false;
+    }
+  }
+
+  function reflectionForm(e, i) {
+    const id = `reflection-${i}`;
+    return h("form", { class: "reflect", onsubmit: (ev) => reflect(ev, e) },
+      h("label", { for: id }, "What went wrong the first time, and what did you change?"),
+      h("textarea", { id, name: "text", rows: 2, maxlength: 2000, required: true }),
+      h("button", { type: "submit" }, "Save reflection"),
+      h("span", { role: "status" }));
+  }
+
   function drawRetakes(events, objectives) {
     const live = events.filter((e) => !e.voided);
     const reflected = new Set(live.filter((e) => e.type === "reflection").map((e) => e.payload.on_event));
@@ -130,14 +163,17 @@
     const where = document.getElementById("retakes");
     if (!waiting.length) { where.replaceChildren(h("p", {}, "✓ None: every retake has its reflection.")); return; }
     where.replaceChildren(h("p", { class: "hint" }, "What went wrong the first time? A reflection on it counts."),
-      h("ul", { id: "retakes-waiting" }, waiting.map((e) => h("li", {},
+      h("ul", { id: "retakes-waiting" }, waiting.map((e, i) => h("li", { dataset: { event: e.event_id } },
         h("span", { class: "flag", "aria-hidden": "true" }, "! "),
-        `${e.objective_id}: ${objectives.get(e.objective_id)?.statement ?? ""} (retake of ${when(e.occurred_at)})`))));
+        `${e.objective_id}: ${objectives.get(e.objective_id)?.statement ?? ""} (retake of ${when(e.occurred_at)})`,
+        canReflect ? reflectionForm(e, i) : null))));
   }
 
-  async function load() {
+  /* Everything from the API; after a write, as of its position (`min_position`). */
+  async function load(position) {
+    const at = position ? `?min_position=${position}` : "";
     const [profile, mastery, objectives, trajectory, history] = await Promise.all([
-      api(base), api(`${base}/mastery`), catalog(), api(`${base}/trajectory`), api(`${base}/history`),
+      api(base), api(`${base}/mastery${at}`), catalog(), api(`${base}/trajectory${at}`), api(`${base}/history${at}`),
     ]);
     document.getElementById("student-name").textContent = profile.name;
     document.title = `${profile.name} · Mastery Ledger`;

@@ -55,6 +55,15 @@ window.MLV = (function () {
     return `${day}T23:59:59${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
   }
 
+  /* Now, as RFC 3339 with the browser's offset (an event's occurred_at). */
+  function now() {
+    const d = new Date();
+    const minutes = -d.getTimezoneOffset();
+    const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, "0");
+    return `${isoDay(d)}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}` +
+      `${minutes < 0 ? "-" : "+"}${pad(Math.abs(minutes) / 60)}:${pad(Math.abs(minutes) % 60)}`;
+  }
+
   function day(iso) { return iso ? new Date(iso).toLocaleDateString(undefined, { dateStyle: "medium" }) : ""; }
 
   /* A local YYYY-MM-DD of a time (for date inputs). */
@@ -82,5 +91,5 @@ window.MLV = (function () {
     window.Chart.defaults.animation = false; // calm, and screenshots are of the final chart
   }
 
-  return { catalog, flagText, scoreText, table, endOfDay, day, isoDay, SERIES, chartDefaults, enc };
+  return { catalog, flagText, scoreText, table, endOfDay, now, day, isoDay, SERIES, chartDefaults, enc };
 })();

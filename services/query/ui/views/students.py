@@ -63,5 +63,7 @@ def student_page(request: Request, student_id: IdPath, page: PageDep) -> Respons
         "student_id": student_id,
         # A guardian switches between their students (a student has one).
         "switch": mine if len(mine) > 1 else [],
+        # The one write of these pages: a student reflects on their own retakes (as the API allows).
+        "can_reflect": page.who.role == "student" and student_id in mine,
     }
     return render(request, "student.html", context, who=page.who)
