@@ -46,7 +46,8 @@ def corrected_students(conn: Connection, _who: Principal) -> list[Link]:
     counts: dict[str, dict[str, int]] = {}
     for sid, kind, k in rows:
         counts.setdefault(sid, {})[kind] = int(k)
-    ranked = sorted(counts.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:MOST_LINKS]
+    # Both kinds of correction first, then the most corrections.
+    ranked = sorted(counts.items(), key=lambda kv: (-len(kv[1]), -sum(kv[1].values()), kv[0]))[:MOST_LINKS]
 
     def detail(c: dict[str, int]) -> str:
         parts = [f"{c[k]} {k}{'s' if c[k] > 1 else ''}" for k in ("void", "override") if k in c]
