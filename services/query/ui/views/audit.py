@@ -15,6 +15,7 @@ records were corrected (voids, overrides) first.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -73,7 +74,7 @@ register(
 @router.get("/ui/audit", response_class=HTMLResponse)
 def open_audit(student_id: Annotated[Id, Query()], page: PageDep) -> Response:
     """The form on the audit page: another student by id (the page then checks the scope)."""
-    return RedirectResponse(f"/ui/students/{student_id}/audit", status_code=303)
+    return RedirectResponse(f"/ui/students/{quote(student_id, safe='')}/audit", status_code=303)
 
 
 @router.get("/ui/students/{student_id}/audit", response_class=HTMLResponse)
