@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,13 @@ test: lint typecheck
 unit: $(TEST_STAMP)
 	$(BIN)/pytest -q tests/unit
 
+# The browser tests' latest screenshots, kept in docs/ for the README.
+screenshots:
+	mkdir -p docs/screenshots
+	cp test-artifacts/screenshots/*.png docs/screenshots/
+
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mastery .mastery-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .mastery .mastery-demo .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -30,6 +30,8 @@ from services.query.classes import router as classes_router
 from services.query.insights import router as insights_router
 from services.query.objectives import router as objectives_router
 from services.query.roster import router as roster_router
+from services.query.ui import install_ui
+from services.query.weekly import router as weekly_router
 from services.query_params import check_parameters_first
 from services.waiting import PositionWatcher
 
@@ -95,10 +97,12 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         app.include_router(query_router)
         app.include_router(classes_router)
         app.include_router(insights_router)
+        app.include_router(weekly_router)
         app.include_router(access_log_router)
         app.include_router(objectives_router)
         app.include_router(roster_router)
         app.include_router(export_router)
+        install_ui(app)  # the dashboards (docs/dashboards.md): pages over the API above
     document_answers(app)
     return app
 

@@ -148,6 +148,7 @@ def demo(
         ("Loaded" if loaded else "Reusing")
         + f" the demo district in {data_dir} (seed {seed}, {students} students)"
     )
+    out.print(f"Dashboards: {base}/   (sign in with a token below)", highlight=False)
     out.print(f"API: {base}/v1   docs: {base}/docs")
     for t in tokens:
         scope = f" ({', '.join(t.scopes)})" if t.scopes else ""

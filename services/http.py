@@ -27,6 +27,7 @@ from infra.tokens import Principal, TokenStore
 from services.catalog import Catalog
 from services.errors import Forbidden, NotReady
 from services.inputs import Position
+from services.session import SESSION_COOKIE, session_principal
 from services.waiting import PositionWatcher, TooManyWaiting
 
 MIN_POSITION_WAIT = 5.0
@@ -94,8 +95,14 @@ KeysDep = Annotated[StudentKeys, Depends(_keys)]
 
 
 def authenticate(request: Request, tokens: TokenStore) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    """The caller: its bearer token, else the dashboards' session cookie
+    (services/session.py), which a write must back with its CSRF token."""
+    header = request.headers.get("authorization")
+    if header is None and SESSION_COOKIE in request.cookies:
+        who = session_principal(request, tokens)
+        request.state.principal = who
+        return who
+    scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise StarletteHTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
     principal = tokens.authenticate(token.strip())

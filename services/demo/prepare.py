@@ -121,6 +121,8 @@ def demo_tokens(ledger: Ledger, district: District) -> list[DemoToken]:
         ("admin", (), "demo admin"),
         ("teacher", taught, first.teacher.name),
         ("student", (f"student:{student}",), student),
+        # A guardian of two students (of the first class, to be seen beside the teacher's view).
+        ("guardian", tuple(f"student:{s}" for s in first.members[:2]), f"guardian of {student}"),
         ("leader", (f"school:{first.school_id}",), f"leader of {first.school_id}"),
         ("auditor", (), "demo auditor"),
         ("analyst", (), "demo analyst"),

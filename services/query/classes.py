@@ -37,6 +37,7 @@ class ObjectiveRefOut(BaseModel):
     statement: str
     subject: str
     course: str
+    unit: str  # for grouping a map by unit (the dashboards)
     sequence: int
     prerequisites: list[str]
 
@@ -104,6 +105,7 @@ class ObjectiveRef(NamedTuple):
     statement: str
     subject: str
     course: str
+    unit: str
     sequence: int
     prerequisites: list[str]
 
@@ -163,7 +165,7 @@ _CELLS = select(
     o.c.course,
 ).select_from(m.outerjoin(o, o.c.objective_id == m.c.objective_id))
 _OBJECTIVES = select(
-    o.c.objective_id, o.c.statement, o.c.subject, o.c.course, o.c.sequence, o.c.prerequisites
+    o.c.objective_id, o.c.statement, o.c.subject, o.c.course, o.c.unit, o.c.sequence, o.c.prerequisites
 ).order_by(o.c.course, o.c.sequence, o.c.objective_id)
 
 
@@ -206,15 +208,8 @@ def load_class(conn: Connection, who: Principal, class_id: str, keys: StudentKey
 
 
 def _ref(ob: ObjectiveRef) -> dict[str, Any]:
-    """An ObjectiveRefOut."""
-    return {
-        "objective_id": ob.objective_id,
-        "statement": ob.statement,
-        "subject": ob.subject,
-        "course": ob.course,
-        "sequence": ob.sequence,
-        "prerequisites": ob.prerequisites,
-    }
+    """An ObjectiveRefOut: the same fields."""
+    return ob._asdict()
 
 
 # The answers are built as plain dicts in the shape of the response models and

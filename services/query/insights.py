@@ -171,7 +171,7 @@ def get_contradictions(
         )
     else:
         assert school_id is not None  # exactly one was given
-        if not _visible_school(conn, who, school_id):
+        if not visible_school(conn, who, school_id):
             raise NotFound(f"no school {school_id!r}")
         ids = set(
             conn.execute(select(students.c.student_id).where(students.c.school_id == school_id)).scalars()
@@ -206,7 +206,7 @@ def get_contradictions(
     return json_response(out, read.position)
 
 
-def _visible_school(conn: Connection, who: Principal, school_id: str) -> bool:
+def visible_school(conn: Connection, who: Principal, school_id: str) -> bool:
     """Whether the school exists and, for a teacher, has a class it teaches,
     for a leader is one of its schools: a school outside the caller's scope
     answers as one that does not exist, so that its existence is not revealed."""
@@ -229,7 +229,7 @@ SUMMARY_READERS = ("admin", "auditor", "analyst", "leader")
 @router.get("/schools/{school_id}/summary", response_model=SummaryOut, tags=["insights"])
 def school_summary(school_id: IdPath, read: ReadDep) -> SummaryOut:
     require_role(read.who, *SUMMARY_READERS)
-    if not _visible_school(read.conn, read.who, school_id):
+    if not visible_school(read.conn, read.who, school_id):
         raise NotFound(f"no school {school_id!r}")
     return summarise(read.conn, school_id)
 

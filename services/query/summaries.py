@@ -138,6 +138,22 @@ def _mastered_per_student(where: list[Any]) -> Select[Any]:
     return select(m.c.student_id, mastered).where(*where).group_by(m.c.student_id)
 
 
+def unit_members(conn: Connection, school_id: str | None) -> tuple[Literal["class", "school"], Any]:
+    """The units of a breakdown and their students: (unit id, name, student id)
+    rows of a school's classes, or of the district's schools."""
+    if school_id is None:
+        q = select(schools.c.school_id, schools.c.name, students.c.student_id).join(
+            students, students.c.school_id == schools.c.school_id
+        )
+        return "school", conn.execute(q)
+    q = (
+        select(classes.c.class_id, classes.c.name, enrolments.c.student_id)
+        .join(enrolments, enrolments.c.class_id == classes.c.class_id)
+        .where(classes.c.school_id == school_id)
+    )
+    return "class", conn.execute(q)
+
+
 def _breakdown(
     conn: Connection, school_id: str | None, per_student: dict[str, int], weeks: int
 ) -> list[UnitSummaryOut]:
@@ -145,20 +161,9 @@ def _breakdown(
     its members with any mastery row; a student in two classes counts in both,
     with all of its mastery (a class names no subject: where subjects are
     taught in separate classes, the grade × subject groups say more)."""
-    if school_id is None:
-        kind: Literal["class", "school"] = "school"
-        q = select(schools.c.school_id, schools.c.name, students.c.student_id).join(
-            students, students.c.school_id == schools.c.school_id
-        )
-    else:
-        kind = "class"
-        q = (
-            select(classes.c.class_id, classes.c.name, enrolments.c.student_id)
-            .join(enrolments, enrolments.c.class_id == classes.c.class_id)
-            .where(classes.c.school_id == school_id)
-        )
+    kind, rows = unit_members(conn, school_id)
     members: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for unit_id, name, student_id in conn.execute(q):
+    for unit_id, name, student_id in rows:
         if student_id in per_student:
             members[(unit_id, name)].append(per_student[student_id])
     return [
@@ -167,19 +172,33 @@ def _breakdown(
     ]
 
 
+def scopes_of(conn: Connection, school_id: str | None) -> list[list[Any]]:
+    """The WHERE clauses that together select the scope's mastery rows: none
+    for the district; a school's students' ids, in chunks (joined on
+    school_id, PostgreSQL scanned every mastery row of the district). A
+    student is in one chunk only, so the chunks' counts add up."""
+    if school_id is None:
+        return [[]]
+    ids = list(conn.execute(select(students.c.student_id).where(students.c.school_id == school_id)).scalars())
+    return [[mastery_current.c.student_id.in_(ids[i : i + _CHUNK])] for i in range(0, len(ids), _CHUNK)]
+
+
+def weeks_spanning(seen: set[date]) -> list[date]:
+    """Every week from the first seen to the last, none left out."""
+    out: list[date] = []
+    if seen:
+        w = min(seen)
+        while w <= max(seen):
+            out.append(w)
+            w += timedelta(days=7)
+    return out
+
+
 def summarise(conn: Connection, school_id: str | None) -> SummaryOut:
     # The database counts, so that one row per group (and per group and day)
     # comes back rather than every mastery row of the scope (200k for the
-    # district at 1M events). A school's rows are found by its students' ids:
-    # joined on school_id, PostgreSQL scanned every mastery row of the district.
-    if school_id is None:
-        scopes: list[list[Any]] = [[]]
-    else:
-        ids = list(
-            conn.execute(select(students.c.student_id).where(students.c.school_id == school_id)).scalars()
-        )
-        # A student is in one chunk only, so the chunks' counts add up.
-        scopes = [[mastery_current.c.student_id.in_(ids[i : i + _CHUNK])] for i in range(0, len(ids), _CHUNK)]
+    # district at 1M events).
+    scopes = scopes_of(conn, school_id)
     population: dict[tuple[str, str], int] = defaultdict(int)
     mastered: dict[tuple[str, str], int] = defaultdict(int)
     in_progress: dict[tuple[str, str], int] = defaultdict(int)
@@ -195,13 +214,7 @@ def summarise(conn: Connection, school_id: str | None) -> SummaryOut:
         for grade, subject, local_day, n in conn.execute(by_day):
             if local_day:
                 weekly[(grade, subject, week_start(date.fromisoformat(local_day)))] += int(n)
-    seen = sorted({w for _, _, w in weekly})
-    weeks: list[date] = []
-    if seen:
-        w = seen[0]
-        while w <= seen[-1]:
-            weeks.append(w)
-            w += timedelta(days=7)
+    weeks = weeks_spanning({w for _, _, w in weekly})
     groups, cells = [], []
     for grade, subject in sorted(population):
         key = (grade, subject)

@@ -72,6 +72,8 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/v1/contradictions"):                             (R, S, F, F, S, R, F, F),
     ("GET", "/v1/schools/{school_id}/summary"):                (R, F, F, F, S, R, R, F),
     ("GET", "/v1/district/summary"):                           (R, F, F, F, R, R, R, F),
+    ("GET", "/v1/schools/{school_id}/summary/weekly"):         (R, F, F, F, S, R, R, F),
+    ("GET", "/v1/district/summary/weekly"):                    (R, F, F, F, R, R, R, F),
     ("GET", "/v1/export"):                                     (R, F, F, F, F, R, R, F),
     ("GET", "/health"):                                        (OPEN,) * 8,
     ("GET", "/ready"):                                         (OPEN,) * 8,

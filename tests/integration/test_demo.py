@@ -45,6 +45,16 @@ def test_demo_loads_once_and_prints_the_same_tokens(tmp_path: Path) -> None:
     first = _demo(tmp_path / "d")
     assert first.returncode == 0, first.stderr
     assert "Loaded the demo district" in first.stdout
+    assert "Dashboards: http://127.0.0.1:8000/ " in first.stdout
+    assert {line.split()[0] for line in first.stdout.splitlines() if line.startswith("  ")} >= {
+        "admin",
+        "teacher",
+        "student",
+        "guardian",
+        "leader",
+        "auditor",
+        "analyst",
+    }
     again = _demo(tmp_path / "d")
     assert again.returncode == 0, again.stderr
     assert "Reusing the demo district" in again.stdout

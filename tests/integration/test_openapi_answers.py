@@ -118,6 +118,9 @@ def test_the_answers_given_are_the_ones_documented(client: TestClient, doc: dict
             "/v1/students/{student_id}",
             client.get("/v1/students/s1", headers={"Authorization": "Bearer wrong"}),
         ),
+        ("get", "/v1/schools/{school_id}/summary/weekly", client.get("/v1/schools/sch1/summary/weekly")),
+        ("get", "/v1/schools/{school_id}/summary/weekly", client.get("/v1/schools/nowhere/summary/weekly")),
+        ("get", "/v1/district/summary/weekly", client.get("/v1/district/summary/weekly")),
         ("get", "/ready", client.get("/ready")),
         ("get", "/metrics", client.get("/metrics")),
     ]

@@ -1,0 +1,47 @@
+"""`python -m bench.class_page` runs end to end on SQLite and PostgreSQL at a
+tiny size (no timing asserted: speed is the bench's business) and measures
+every request of the class page, beside its floor, and the page in Chromium."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_class_page_bench_measures_each_request_and_the_browser(backend: str, tmp_path: Path) -> None:
+    out = tmp_path / "class_page.json"
+    args = ["--students", "6", "--objectives", "20", "--reads", "5", "--backend", backend, "--out", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.class_page", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    record = json.loads(out.read_text())
+    assert record["cells"] == 120 and record["events"] > 20
+    assert set(record["requests"]) == {
+        "shell",
+        "mastery_map",
+        "next",
+        "groups",
+        "contradictions",
+        "explain",
+        "page_total",
+    }
+    assert all(r["n"] == 5 and r["ratio_p50"] > 0 for r in record["requests"].values())
+    assert {name: r["n"] for name, r in record["browser"].items()} == {
+        "page_load": 3,
+        "drawn_in_page": 3,
+        "explain_click": 3,
+    }
+    assert f"class page, {backend}, 6 students × 20 objectives" in proc.stdout
