@@ -116,9 +116,19 @@ def start_tansu(storage: str = "memory://tansu/") -> TansuBroker:
     log_path = Path(tempfile.mkstemp(prefix="tansu-", suffix=".log")[1])
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", storage],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                binary,
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                storage,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     broker = TansuBroker(process, port, log_path)
     try:

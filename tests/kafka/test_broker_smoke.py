@@ -20,8 +20,12 @@ def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) ->
 
 def _consume(topic: KafkaTopic, expected: int) -> list[tuple[int, bytes, bytes]]:
     consumer = KafkaConsumer(
-        bootstrap_servers=topic.bootstrap, group_id=topic.group, auto_offset_reset="earliest",
-        enable_auto_commit=False, session_timeout_ms=3000, heartbeat_interval_ms=500,
+        bootstrap_servers=topic.bootstrap,
+        group_id=topic.group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=3000,
+        heartbeat_interval_ms=500,
         max_poll_interval_ms=10000,
     )
     consumer.subscribe([topic.name])

@@ -115,4 +115,3 @@ def test_without_kafka_role_all_runs_no_relay(tmp_path: Path) -> None:
             assert "relay" not in c.get("/ready").json()["checks"]
             assert "mastery_relay" not in c.get("/metrics").text
         assert published_of(url, settings.kafka_topic) is None
-
