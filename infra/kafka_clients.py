@@ -13,9 +13,15 @@ acknowledged one:
 * `max_in_flight_requests_per_connection=1`: without idempotence, a second
   request in flight may be stored before a first one that is retried, which
   would put a stream's later event before its earlier one.
-* `max_block_ms`, `request_timeout_ms`: a broker that does not answer makes
-  `send` and `flush` give up within seconds, so the relay can say so on
-  /ready and retry with backoff, rather than block for kafka-python's 60 s.
+* `max_block_ms`, `request_timeout_ms`, `bootstrap_timeout_ms`: a broker
+  that does not answer makes a new client, `send` and a request give up
+  within seconds (kafka-python's defaults: 30-60 s), so the relay can say so
+  on /ready and retry with backoff.
+
+Two kafka-python pitfalls the relay steps around: `flush(timeout)` waits up
+to `timeout` for each pending batch in turn, not in all (the relay waits on
+each record's future against one deadline instead); and `close(timeout=0)`
+raises rather than closes while records are pending (see `discard`).
 
 The consumer's timeouts give a group join in 2-3 s and a takeover after a
 killed member in ~5 s (kafka-python's defaults: a first join of ~23 s).
@@ -30,11 +36,13 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer  # type: ignore
 from kafka.admin import NewTopic  # type: ignore[import-untyped]
 from kafka.errors import KafkaError, TopicAlreadyExistsError  # type: ignore[import-untyped]
 
-__all__ = ["KafkaError", "admin", "consumer", "ensure_topic", "partitions_of", "producer"]
+__all__ = ["KafkaError", "admin", "consumer", "discard", "ensure_topic", "partitions_of", "producer"]
 
 REQUEST_TIMEOUT_MS = 5000
 # How long a send waits for the topic's metadata (a broker that does not answer).
 MAX_BLOCK_MS = 5000
+# How long a new client waits for its first broker (kafka-python's default: 30 s).
+BOOTSTRAP_TIMEOUT_MS = 5000
 
 
 def producer(bootstrap: str, client_id: str = "mastery-relay") -> Any:
@@ -51,8 +59,27 @@ def producer(bootstrap: str, client_id: str = "mastery-relay") -> Any:
         request_timeout_ms=REQUEST_TIMEOUT_MS,
         delivery_timeout_ms=4 * REQUEST_TIMEOUT_MS,
         max_block_ms=MAX_BLOCK_MS,
+        bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
         reconnect_backoff_max_ms=2000,
     )
+
+
+def discard(kafka_producer: Any) -> None:
+    """Close a producer at once, dropping what it has not sent.
+
+    kafka-python 3's `close(timeout=0)` flushes first, and that flush raises
+    KafkaTimeoutError while any record is pending, leaving the producer's
+    sender thread running (and retrying into the broker when it returns).
+    So the sender is forced closed (it aborts its pending batches), then the
+    producer closes with nothing pending."""
+    try:
+        kafka_producer.close(timeout=0)
+    except KafkaError:
+        sender = getattr(kafka_producer, "_sender", None)
+        if sender is not None:
+            sender.force_close()
+            sender.join(BOOTSTRAP_TIMEOUT_MS / 1000)
+        kafka_producer.close(timeout=0)
 
 
 def consumer(bootstrap: str, group: str, client_id: str = "mastery-projections", **overrides: Any) -> Any:
@@ -68,6 +95,7 @@ def consumer(bootstrap: str, group: str, client_id: str = "mastery-projections",
         "max_poll_interval_ms": 10000,
         "request_timeout_ms": REQUEST_TIMEOUT_MS + 1000,
         "reconnect_backoff_max_ms": 2000,
+        "bootstrap_timeout_ms": BOOTSTRAP_TIMEOUT_MS,
     }
     settings.update(overrides)
     return KafkaConsumer(**settings)
@@ -78,6 +106,7 @@ def admin(bootstrap: str) -> Any:
         bootstrap_servers=bootstrap.split(","),
         client_id="mastery-admin",
         request_timeout_ms=REQUEST_TIMEOUT_MS,
+        bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
     )
 
 

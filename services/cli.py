@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from datetime import datetime
@@ -95,10 +96,14 @@ def _run(
 
     configure_logging(settings.log_format, role)
     built = ledger or _ledger(settings)  # connect now, so bad config fails before serving
-    err.print(
+    banner = (
         f"Mastery Ledger ({role}{f', {workers} processes' if workers > 1 else ''}) on http://{host}:{port}"
         f"  store: {settings.describe_store()}"
     )
+    if settings.log_format == "json":
+        logging.getLogger("services.cli").info(banner)  # one JSON object a line, this one too
+    else:
+        err.print(banner)
     if workers > 1:
         # Each worker process builds its own app from the environment (the one
         # settings object reads it); this process only supervises them.

@@ -22,13 +22,16 @@ has been published", which lets workers of idle partitions report progress.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from infra.kafka_clients import ensure_topic, partitions_of, producer
+from kafka.errors import KafkaError, KafkaTimeoutError  # type: ignore[import-untyped]
+
+from infra.kafka_clients import discard, ensure_topic, partitions_of, producer
 from infra.kafka_messages import EventRecord, Watermark
 from infra.relay_log import Published, RelayLog, relay_connection
 from infra.settings import Settings
@@ -120,11 +123,12 @@ class Relay:
             except Exception as e:
                 if _from_database(e):
                     raise
-                self.status.failed(f"the Kafka broker does not answer ({type(e).__name__})")
+                self.status.failed(f"no answer from the broker: {type(e).__name__}")
             finally:
+                self.status.waiting_since = None
                 if kafka is not None:
                     # Whatever it still holds is dropped: the batch is sent again from the recorded position.
-                    kafka.close(timeout=0)
+                    discard(kafka)
             self.status.broker_answers = False
             log.warning(
                 "relay: %s; retrying in %.1f s from position %d",
@@ -194,13 +198,22 @@ class Relay:
         self.status.watermarked = position
 
     def _acknowledged(self, kafka: Any, futures: list[Any]) -> None:
+        """Wait until the broker has acknowledged every record, or raise.
+        One deadline for them all (`flush(timeout)` would wait that long for
+        each batch in turn); `flush` first, so lingering records go now."""
+        started = time.monotonic()
+        self.status.waiting_since = started
+        deadline = started + FLUSH_TIMEOUT_S
+        with contextlib.suppress(KafkaError):  # not all done yet: waited for below
+            kafka.flush(timeout=0.0)
         try:
-            kafka.flush(timeout=FLUSH_TIMEOUT_S)
-        except Exception as e:
-            raise PublishFailed(f"the Kafka broker did not acknowledge within {FLUSH_TIMEOUT_S:g} s") from e
-        failed = [f.exception for f in futures if not f.succeeded()]
-        if failed:
-            raise PublishFailed(f"the Kafka broker refused {len(failed)} records: {failed[0]!r}")
+            for f in futures:
+                f.get(timeout=max(0.0, deadline - time.monotonic()))
+        except KafkaTimeoutError as e:
+            raise PublishFailed(f"no acknowledgement from the broker within {FLUSH_TIMEOUT_S:g} s") from e
+        except KafkaError as e:
+            raise PublishFailed(f"the broker refused a record: {type(e).__name__}") from e
+        self.status.waiting_since = None
 
 
 def _from_database(error: BaseException) -> bool:

@@ -3,10 +3,13 @@ read by requests: single assignments of plain values, no lock needed)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from prometheus_client import Counter
 
+# A batch unacknowledged for longer than this makes /ready say the broker does not answer.
+SLOW_ACK_S = 3.0
 EVENTS_PUBLISHED = Counter(
     "mastery_relay_events_published",
     "Events this relay has published to Kafka and the broker acknowledged (re-sent ones counted again)",
@@ -24,6 +27,7 @@ class RelayStatus:
     head: int = 0  # the log's head as last read
     watermarked: int = 0
     partitions: list[int] = field(default_factory=list)
+    waiting_since: float | None = None  # time.monotonic() when the batch awaiting acknowledgement went out
 
     def advanced(self, position: int, events: int) -> None:
         self.published = position
@@ -42,4 +46,7 @@ class RelayStatus:
             return f"not holding the publishing lock ({self.problem or 'starting'})"
         if not self.broker_answers:
             return f"the Kafka broker does not answer ({self.problem or 'connecting'})"
+        waiting = None if self.waiting_since is None else time.monotonic() - self.waiting_since
+        if waiting is not None and waiting > SLOW_ACK_S:
+            return f"the Kafka broker does not answer (no acknowledgement for {waiting:.0f} s)"
         return None
