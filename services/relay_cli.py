@@ -29,11 +29,12 @@ def relay_reset(
     """
     from infra.kafka_clients import KafkaError, ensure_topic
     from infra.relay_log import published_of, reset
-    from services.cli_store import die, existing_settings
+    from services.cli_store import die, existing_settings, load
 
-    settings = existing_settings(None)
-    if settings.database_url is None:
+    if load(None).database_url is None:
         die("mastery relay-reset needs MASTERY_DATABASE_URL: the relay publishes the PostgreSQL event log")
+    settings = existing_settings(None)
+    assert settings.database_url is not None
     topic = settings.kafka_topic
     before = published_of(settings.database_url, topic)
     if settings.kafka_bootstrap:
