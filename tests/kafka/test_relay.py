@@ -18,7 +18,7 @@ from services.app import create_app
 from tests.conftest import AUTH, BOOT
 from tests.helpers import attempt, post, seed_roster
 from tests.kafka.relay_support import check_against_log, check_watermarks, log_rows, read_topic
-from tests.kafka_broker import KafkaTopic
+from tests.kafka_broker import KafkaTopic, free_port
 from tests.services import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
@@ -115,3 +115,33 @@ def test_without_kafka_role_all_runs_no_relay(tmp_path: Path) -> None:
             assert "relay" not in c.get("/ready").json()["checks"]
             assert "mastery_relay" not in c.get("/metrics").text
         assert published_of(url, settings.kafka_topic) is None
+
+
+def test_with_no_broker_ingest_answers_and_the_relay_says_why_it_lags(tmp_path: Path) -> None:
+    """A broker that is not there is not bad configuration (it may come up
+    later): the process serves, ingest stores, /ready and /metrics say so."""
+    nobody = f"127.0.0.1:{free_port()}"
+    with fresh_postgres_database() as url:
+        settings = load_settings(
+            data_dir=tmp_path, bootstrap_token=BOOT, database_url=url, kafka_bootstrap=nobody
+        )
+        with TestClient(create_app(settings, "all")) as c:
+            c.headers.update(AUTH)
+            seed_roster(c, STUDENTS[:2])
+            post(c, attempt(STUDENTS[0]), attempt(STUDENTS[1]))
+            head = log_rows(url)[-1][0]
+
+            def lagging() -> bool:
+                ready = c.get("/ready")
+                return (
+                    ready.status_code == 503 and "the Kafka broker does not answer" in ready.json()["detail"]
+                )
+
+            for _ in range(200):
+                if lagging():
+                    break
+                threading.Event().wait(0.05)
+            assert lagging(), c.get("/ready").text
+            metrics = c.get("/metrics").text
+            assert f"mastery_relay_lag_events {float(head)}" in metrics, metrics
+            assert "mastery_relay_broker_up 0.0" in metrics
