@@ -70,7 +70,6 @@ class RelayLog:
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
             "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(Identifier(EVENTS_TABLE))
-        self._select_head = SQL("SELECT max(notification_id) FROM {}").format(Identifier(EVENTS_TABLE))
 
     def try_lock(self) -> bool:
         row = self.conn.execute(
@@ -101,10 +100,6 @@ class RelayLog:
     def after(self, position: int, limit: int) -> list[EventRecord]:
         rows = self.conn.execute(self._select_after, [position, limit], prepare=True).fetchall()
         return event_records(rows)  # type: ignore[arg-type]
-
-    def head(self) -> int:
-        row = self.conn.execute(self._select_head, prepare=True).fetchone()
-        return int(str(row[0])) if row and row[0] is not None else 0
 
 
 @contextmanager

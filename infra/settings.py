@@ -43,11 +43,12 @@ class Settings(BaseSettings):
     # to and the workers consume, the partition count the relay creates it
     # with when it does not exist (at most this many workers share the work),
     # events a relay batch publishes before recording how far it got, and
-    # seconds between the relay's watermarks to every partition.
+    # the least seconds between the relay's watermarks to every partition
+    # while events flow (docs/kafka.md).
     kafka_topic: str = Field(default="mastery.events", pattern=r"^[A-Za-z0-9._-]{1,249}$")
     kafka_partitions: int = Field(default=12, ge=1, le=1000)
     relay_batch_size: int = Field(default=1000, ge=1)
-    relay_watermark_seconds: float = Field(default=1.0, gt=0)
+    relay_watermark_seconds: float = Field(default=0.2, gt=0)
 
     @field_validator("database_url", "trust_database_url")
     @classmethod

@@ -15,9 +15,11 @@ which consumers drop by stream version (infra/kafka_messages.py). A broker
 that does not answer is retried with a backoff up to `MAX_BACKOFF_S`; ingest
 goes on writing the log meanwhile and the relay catches up from its position.
 
-Every `relay_watermark_seconds` (and once the log has gone idle after a
-batch) it sends a watermark to every partition: "everything up to position P
-has been published", which lets workers of idle partitions report progress.
+When its position has moved it sends a watermark to every partition ("every
+event up to position P is on this partition already"): at most every
+`relay_watermark_seconds` while events flow, at once when the log goes idle,
+and every `HEARTBEAT_S` regardless. Workers of partitions without events of
+their own report progress by them.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 10.0
 LOCK_POLL_S = 1.0
 IDLE_POLL_S = 0.05
+HEARTBEAT_S = 10.0  # a watermark to every partition this often even when nothing moves
 
 
 class PublishFailed(Exception):
@@ -150,28 +153,32 @@ class Relay:
         at = relay_log.published()
         self.status.published = at.position
         self.status.problem = None
-        last_watermark = 0.0
-        owed = False  # a batch went out after the last watermark
+        last_mark = last_check = 0.0
         while not stop.is_set():
             batch = relay_log.after(at.position, self.batch_size)
-            self.status.head = batch[-1].position if batch else relay_log.head()
             if batch:
                 self._send(kafka, batch)
                 upto = Published(batch[-1].position, at.epoch)
                 if relay_log.record(upto):
                     at = upto
                     self.status.advanced(at.position, len(batch))
-                    owed = True
                 else:
                     at = relay_log.published()  # a reset: publish again from where it says
                     log.info("relay: reset; publishing again after position %d", at.position)
                     self.status.published = at.position
-            due = time.monotonic() - last_watermark >= self.watermark_every
-            if due or (owed and not batch):
-                if due:
-                    at = self._adopt_reset(relay_log, at)
+            now = time.monotonic()
+            if now - last_check >= self.watermark_every:
+                at = self._adopt_reset(relay_log, at)
+                last_check = now
+            # A watermark when the position moved: at most every `watermark_every`
+            # while events flow, at once when the log goes idle (so a read
+            # waiting for a position need not wait for the next one); and a
+            # heartbeat now and then while nothing moves.
+            since = now - last_mark
+            moved = at.position != self.status.watermarked
+            if (moved and (since >= self.watermark_every or not batch)) or since >= HEARTBEAT_S:
                 self._watermark(kafka, at.position)
-                last_watermark, owed = time.monotonic(), False
+                last_mark = time.monotonic()
             if not batch:
                 stop.wait(IDLE_POLL_S)
 

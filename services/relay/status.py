@@ -24,7 +24,6 @@ class RelayStatus:
     broker_answers: bool = False
     problem: str | None = None  # the last failure, until the next batch goes through
     published: int = 0  # the recorded position: everything up to it is in Kafka
-    head: int = 0  # the log's head as last read
     watermarked: int = 0
     partitions: list[int] = field(default_factory=list)
     waiting_since: float | None = None  # time.monotonic() when the batch awaiting acknowledgement went out
