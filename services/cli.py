@@ -79,7 +79,8 @@ def serve(
     if role not in ROLES:
         _die(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if workers > 1 and role not in SCALABLE_ROLES:
-        _die(f"--workers {workers} needs --role ingest or query; role {role!r} runs the projections, once")
+        once = "publishes the log to Kafka" if role == "relay" else "runs the projections"
+        _die(f"--workers {workers} needs --role ingest or query; role {role!r} {once}, once")
     settings = _settings(data_dir)
     if role == "relay" and not settings.kafka_bootstrap:
         _die("role 'relay' publishes the event log to Kafka: set MASTERY_KAFKA_BOOTSTRAP (host:port)")

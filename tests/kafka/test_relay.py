@@ -6,9 +6,11 @@ their promise; and a reset publishes the log again."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -145,3 +147,38 @@ def test_with_no_broker_ingest_answers_and_the_relay_says_why_it_lags(tmp_path: 
             metrics = c.get("/metrics").text
             assert f"mastery_relay_lag_events {float(head)}" in metrics, metrics
             assert "mastery_relay_broker_up 0.0" in metrics
+
+
+def test_an_uncommitted_write_is_not_published_and_its_rollback_leaves_a_hole_passed_over(
+    kafka_settings: Settings,
+) -> None:
+    """A write in flight holds positions the relay must not publish (nor
+    skip, had it committed); rolled back, it leaves a hole in the positions
+    that the relay passes over."""
+    url = kafka_settings.database_url
+    assert url is not None
+    with TestClient(create_app(kafka_settings, "all")) as c:
+        c.headers.update(AUTH)
+        seed_roster(c, STUDENTS[:2])
+        _wait_published(kafka_settings, log_rows(url)[-1][0], c)
+        with psycopg.connect(url) as writer:
+            # As the event store writes: under the log's lock, held until the transaction ends.
+            writer.execute("LOCK TABLE masteryledger_events IN EXCLUSIVE MODE")
+            row = writer.execute(
+                "INSERT INTO masteryledger_events (originator_id, originator_version, topic, state) "
+                "VALUES (%s, 1, 'never:Committed', '{}') RETURNING notification_id",
+                [uuid.uuid4()],
+            ).fetchone()
+            assert row is not None
+            in_flight = int(row[0])
+            threading.Event().wait(1.0)  # the relay polls every 50 ms
+            done = published_of(url, kafka_settings.kafka_topic)
+            assert done is not None and done.position < in_flight
+            writer.rollback()
+        post(c, attempt(STUDENTS[0]), attempt(STUDENTS[1]))
+        rows = log_rows(url)
+        assert rows[-1][0] > in_flight and in_flight not in {r[0] for r in rows}
+        _wait_published(kafka_settings, rows[-1][0], c)
+    seen = read_topic(kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, rows[-1][0])
+    check_against_log(seen, rows, duplicates=False)
+    assert in_flight not in seen.positions()
