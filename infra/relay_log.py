@@ -97,6 +97,10 @@ class RelayLog:
         )
         return cur.rowcount == 1
 
+    def restart_from(self, position: int) -> Published:
+        """`reset`, on this connection (the relay that holds the lock)."""
+        return _reset(self.conn, self.topic, position)
+
     def after(self, position: int, limit: int) -> list[EventRecord]:
         rows = self.conn.execute(self._select_after, [position, limit], prepare=True).fetchall()
         return event_records(rows)  # type: ignore[arg-type]
@@ -118,14 +122,18 @@ def reset(database_url: str, topic: str, position: int) -> Published:
     (a running relay takes it up at its next batch or within a second)."""
     with psycopg.connect(database_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
         create_table(conn)
-        row = conn.execute(
-            "INSERT INTO mastery_relay (topic, position, epoch) VALUES (%s, %s, 1) "
-            "ON CONFLICT (topic) DO UPDATE SET position = EXCLUDED.position, "
-            "epoch = mastery_relay.epoch + 1, updated_at = now() RETURNING position, epoch",
-            [topic, position],
-        ).fetchone()
-        assert row is not None
-        return Published(int(str(row[0])), int(str(row[1])))
+        return _reset(conn, topic, position)
+
+
+def _reset(conn: psycopg.Connection[tuple[object, ...]], topic: str, position: int) -> Published:
+    row = conn.execute(
+        "INSERT INTO mastery_relay (topic, position, epoch) VALUES (%s, %s, 1) "
+        "ON CONFLICT (topic) DO UPDATE SET position = EXCLUDED.position, "
+        "epoch = mastery_relay.epoch + 1, updated_at = now() RETURNING position, epoch",
+        [topic, position],
+    ).fetchone()
+    assert row is not None
+    return Published(int(str(row[0])), int(str(row[1])))
 
 
 def published_of(database_url: str, topic: str) -> Published | None:

@@ -118,7 +118,7 @@ class Relay:
         while not stop.is_set():
             kafka = None
             try:
-                kafka = self._connect()
+                kafka = self._connect(relay_log)
                 self._publish(relay_log, kafka, stop)
                 return
             except PublishFailed as e:
@@ -142,12 +142,30 @@ class Relay:
             stop.wait(backoff)
             backoff = min(MAX_BACKOFF_S, backoff * 2)
 
-    def _connect(self) -> Any:
-        ensure_topic(self.bootstrap, self.topic, self.partitions)
+    def _connect(self, relay_log: RelayLog) -> Any:
+        if ensure_topic(self.bootstrap, self.topic, self.partitions):
+            self._created(relay_log)
         kafka = self.make_producer(self.bootstrap)
         self.status.partitions = partitions_of(kafka, self.topic)
         self.status.broker_answers = True
         return kafka
+
+    def _created(self, relay_log: RelayLog) -> None:
+        """This relay has just created its topic: whatever it had published
+        before went with a topic that was deleted, so it publishes the whole
+        log again (as `mastery relay-reset` would; workers drop what they
+        have applied)."""
+        had = relay_log.published()
+        if had.position > 0:
+            relay_log.restart_from(0)
+            log.warning(
+                "relay: topic %s did not exist although the log up to position %d had been published "
+                "to it; created it, and publishing the whole log again",
+                self.topic,
+                had.position,
+            )
+        else:
+            log.info("relay: created topic %s with %d partitions", self.topic, self.partitions)
 
     def _publish(self, relay_log: RelayLog, kafka: Any, stop: threading.Event) -> None:
         at = relay_log.published()

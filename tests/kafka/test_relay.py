@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from infra.kafka_clients import admin
 from infra.relay_log import published_of, reset
 from infra.settings import Settings, load_settings
 from services.app import create_app
@@ -182,3 +183,30 @@ def test_an_uncommitted_write_is_not_published_and_its_rollback_leaves_a_hole_pa
     seen = read_topic(kafka_settings.kafka_bootstrap or "", kafka_settings.kafka_topic, rows[-1][0])
     check_against_log(seen, rows, duplicates=False)
     assert in_flight not in seen.positions()
+
+
+def test_a_relay_that_creates_its_topic_again_publishes_the_whole_log_again(kafka_settings: Settings) -> None:
+    """The topic was deleted while no relay ran: the relay that finds it
+    missing creates it, and publishes from the start rather than from a
+    position whose events went with the old topic."""
+    url = kafka_settings.database_url
+    assert url is not None and kafka_settings.kafka_bootstrap is not None
+    with TestClient(create_app(kafka_settings, "all")) as c:
+        c.headers.update(AUTH)
+        seed_roster(c, STUDENTS[:2])
+        post(c, attempt(STUDENTS[0]))
+        _wait_published(kafka_settings, log_rows(url)[-1][0], c)
+    client = admin(kafka_settings.kafka_bootstrap)
+    try:
+        client.delete_topics([kafka_settings.kafka_topic])
+    finally:
+        client.close()
+    with TestClient(create_app(kafka_settings, "all")) as c:
+        c.headers.update(AUTH)
+        post(c, attempt(STUDENTS[1]))
+        rows = log_rows(url)
+        _wait_published(kafka_settings, rows[-1][0], c)
+    done = published_of(url, kafka_settings.kafka_topic)
+    assert done is not None and done.epoch == 1  # it restarted from 0 once
+    seen = read_topic(kafka_settings.kafka_bootstrap, kafka_settings.kafka_topic, rows[-1][0])
+    check_against_log(seen, rows, duplicates=False)
