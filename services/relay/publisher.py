@@ -117,6 +117,7 @@ class Relay:
         backoff = FIRST_BACKOFF_S
         while not stop.is_set():
             kafka = None
+            had = self.status.published
             try:
                 kafka = self._connect(relay_log)
                 self._publish(relay_log, kafka, stop)
@@ -133,6 +134,8 @@ class Relay:
                     # Whatever it still holds is dropped: the batch is sent again from the recorded position.
                     discard(kafka)
             self.status.broker_answers = False
+            if self.status.published != had:
+                backoff = FIRST_BACKOFF_S  # it published in between: a new outage, not the same one
             log.warning(
                 "relay: %s; retrying in %.1f s from position %d",
                 self.status.problem,
