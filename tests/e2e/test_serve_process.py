@@ -445,8 +445,10 @@ def test_sigkill_during_a_write_stores_all_of_the_batch_or_none(server: Server) 
         ({"MASTERY_DATABASE_URL": "mysql://x"}, "MASTERY_DATABASE_URL"),
         ({"MASTERY_DATABASE_URL": "postgresql://postgres@127.0.0.1:{port}/x"}, "MASTERY_DATABASE_URL"),
         ({"--role": "bogus"}, "role"),
+        ({"MASTERY_KAFKA_BOOTSTRAP": "127.0.0.1:{port}"}, "MASTERY_DATABASE_URL"),
+        ({"--role": "relay"}, "MASTERY_KAFKA_BOOTSTRAP"),
     ],
-    ids=["mysql url", "unreachable postgres", "unknown role"],
+    ids=["mysql url", "unreachable postgres", "unknown role", "kafka, no postgres", "relay, no kafka"],
 )
 def test_bad_configuration_stops_at_start_with_one_line(
     tmp_path: Path, setting: dict[str, str], named: str
