@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from domain.rules.status import RuleVersion
 from infra.access_log import AccessRecorder
 from infra.eventstore import LedgerStore, open_event_store
 from infra.keys import StudentKeys
@@ -20,6 +19,7 @@ from services.catalog import Catalog
 from services.ingest.roster import RosterWriter
 from services.ingest.writer import EventWriter
 from services.projections.base import Projection
+from services.projections.bulk_load import adopt_first_topics
 from services.projections.catalog import CatalogProjection
 from services.projections.mastery import MasteryProjection
 from services.projections.runner import ProjectionRunner
@@ -79,11 +79,9 @@ def build_ledger(settings: Settings) -> Ledger:
     catalog = Catalog(store)
     keys = StudentKeys(trust)
 
-    def versions_of(ids: Sequence[str]) -> Mapping[str, Sequence[RuleVersion]]:
-        return {oid: view.versions for oid, view in catalog.get_many(ids).items()}
-
-    projections: list[Projection] = [CatalogProjection(catalog.get), MasteryProjection(versions_of)]
+    projections: list[Projection] = [CatalogProjection(), MasteryProjection()]
     runner = ProjectionRunner(store, engine, projections, settings.projection_batch_size)
+    adopt_first_topics(store, engine, projections, settings)
     token = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     return Ledger(
         settings=settings,

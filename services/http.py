@@ -22,8 +22,8 @@ from infra.access_log import AccessRecorder
 from infra.eventstore import LedgerStore
 from infra.keys import StudentKeys
 from infra.readmodels import classes, enrolments, students
-from infra.readstore import reached_position
 from infra.tokens import Principal, TokenStore
+from infra.tracking import reached_position
 from services.catalog import Catalog
 from services.errors import Forbidden, NotReady
 from services.inputs import Position

@@ -16,7 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from infra.readstore import tracked_position
+from infra.tracking import tracked_position
 from services.bootstrap import Ledger
 from services.instruments import EVENTS_INGESTED, REQUEST_SECONDS
 

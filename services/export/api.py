@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from infra.readstore import reached_position
+from infra.tracking import reached_position
 from services.access_records import AccessDep, recording_for
 from services.errors import NotReady
 from services.export.export import Cut, ExportKind, Stores, plan_export, take_cut

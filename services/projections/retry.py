@@ -18,12 +18,12 @@ from eventsourcing.persistence import Notification
 from sqlalchemy import Engine
 
 from infra.eventstore import LedgerStore
-from infra.readstore import lock_positions
 from infra.recorders import END_OF_STREAMS
+from infra.tracking import lock_positions
 from services.projections.base import Projection
+from services.projections.batch import dispatch
 from services.projections.isolate import Isolation
 from services.projections.parked import HELD, SetAside, parked_rows, release, tried_again
-from services.projections.runner import dispatch
 
 
 @dataclass
