@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROLES = ("all", "ingest", "relay", "projections", "query")
@@ -36,6 +37,17 @@ class Settings(BaseSettings):
     # Reads waiting for `?min_position=` at once, per process; one more is
     # answered 503 at once. A wait holds no thread or connection, only memory.
     max_waiting_reads: int = Field(default=64, ge=0)
+    # `json`: one JSON object a log line (CONTRACT.md §1); `text` (or unset): plain lines.
+    log_format: Literal["text", "json"] = "text"
+    # Not in the contract's table: the Kafka topic the relay publishes the log
+    # to and the workers consume, the partition count the relay creates it
+    # with when it does not exist (at most this many workers share the work),
+    # events a relay batch publishes before recording how far it got, and
+    # seconds between the relay's watermarks to every partition.
+    kafka_topic: str = Field(default="mastery.events", pattern=r"^[A-Za-z0-9._-]{1,249}$")
+    kafka_partitions: int = Field(default=12, ge=1, le=1000)
+    relay_batch_size: int = Field(default=1000, ge=1)
+    relay_watermark_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("database_url", "trust_database_url")
     @classmethod
@@ -47,6 +59,31 @@ class Settings(BaseSettings):
             got = f"scheme {v.split('://')[0]!r}" if "://" in v else "no scheme"
             raise ValueError(f"MASTERY_{str(info.field_name).upper()} must be a postgresql:// URL, got {got}")
         return v
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, v: object) -> object:
+        return "text" if v in (None, "", "plain") else v
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap(cls, v: str | None) -> str | None:
+        if v is None or v.strip() == "":
+            return None
+        for address in v.split(","):
+            host, _, port = address.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"MASTERY_KAFKA_BOOTSTRAP must be host:port[,host:port...], got {address!r}")
+        return ",".join(a.strip() for a in v.split(","))
+
+    @model_validator(mode="after")
+    def _kafka_needs_postgres(self) -> Settings:
+        if self.kafka_bootstrap and self.database_url is None:
+            raise ValueError(
+                "MASTERY_KAFKA_BOOTSTRAP needs MASTERY_DATABASE_URL: the relay publishes the PostgreSQL "
+                "event log, and the embedded store has none to publish"
+            )
+        return self
 
     @property
     def embedded(self) -> bool:
@@ -84,5 +121,7 @@ def load_settings(**overrides: object) -> Settings:
             first = errors()[0]
             field = "MASTERY_" + ".".join(str(p) for p in first["loc"]).upper()
             msg = str(first["msg"]).removeprefix("Value error, ")
+            if not first["loc"]:  # a check of several settings at once names them itself
+                raise ConfigError(msg) from None
             raise ConfigError(msg if msg.startswith(field) else f"{field}: {msg}") from None
         raise ConfigError(str(e)) from None

@@ -31,6 +31,7 @@ from services.query.insights import router as insights_router
 from services.query.objectives import router as objectives_router
 from services.query.roster import router as roster_router
 from services.query_params import check_parameters_first
+from services.relay_wiring import runs_relay, start_relay
 from services.waiting import PositionWatcher
 
 DESCRIPTION = """An event-sourced learning-record store for mastery-based schools.
@@ -51,6 +52,7 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         app.state.ledger = held
         if role in ("all", "projections"):
             built.start_projections()
+        relay = start_relay(settings, app.state.ops, role) if runs_relay(role, settings) else None
         waiting = app.state.waiting = PositionWatcher(built.runner.position, settings.max_waiting_reads)
         built.runner.after_batch.append(waiting.nudge)
         # What is alive now (modules, the app, the ledger: ~100k objects) lives
@@ -63,6 +65,8 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
             yield
         finally:
             gc.unfreeze()  # an app that stops (tests start many) leaves its garbage collectable
+            if relay is not None:
+                relay.stop()
             built.runner.after_batch.remove(waiting.nudge)
             await waiting.close()
             built.close()

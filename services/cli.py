@@ -20,6 +20,7 @@ from services.erase_cli import erase
 from services.export_cli import export
 from services.import_cli import import_app
 from services.projections_cli import projections_app
+from services.relay_cli import relay_reset
 from services.token_cli import token_app
 from services.verify_cli import exit_broken, verify
 
@@ -35,6 +36,7 @@ app.add_typer(import_app, name="import")
 app.command("erase")(erase)
 app.command()(verify)
 app.command("export")(export)
+app.command("relay-reset")(relay_reset)
 err = Console(stderr=True)
 out = Console()
 
@@ -75,13 +77,11 @@ def serve(
     """Run the service (default role `all`: ingest + projections + query in one process)."""
     if role not in ROLES:
         _die(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    if role == "relay":
-        _die("role 'relay' needs the Kafka relay, which this build does not include yet")
     if workers > 1 and role not in SCALABLE_ROLES:
         _die(f"--workers {workers} needs --role ingest or query; role {role!r} runs the projections, once")
     settings = _settings(data_dir)
-    if settings.kafka_bootstrap:
-        _die("MASTERY_KAFKA_BOOTSTRAP is set, but the Kafka relay is not part of this build yet")
+    if role == "relay" and not settings.kafka_bootstrap:
+        _die("role 'relay' publishes the event log to Kafka: set MASTERY_KAFKA_BOOTSTRAP (host:port)")
     _run(settings, role, host, port, workers=workers)
 
 
@@ -90,8 +90,10 @@ def _run(
 ) -> None:
     import uvicorn
 
+    from infra.logs import configure_logging
     from services.app import create_app, tune_collector
 
+    configure_logging(settings.log_format, role)
     built = ledger or _ledger(settings)  # connect now, so bad config fails before serving
     err.print(
         f"Mastery Ledger ({role}{f', {workers} processes' if workers > 1 else ''}) on http://{host}:{port}"
@@ -109,11 +111,12 @@ def _run(
             host=host,
             port=port,
             log_level="warning",
+            log_config=None,  # keep configure_logging's handlers (MASTERY_LOG_FORMAT)
         )
         return
     web_app = create_app(settings, role, built)
     tune_collector()
-    uvicorn.run(web_app, host=host, port=port, log_level="warning")
+    uvicorn.run(web_app, host=host, port=port, log_level="warning", log_config=None)
 
 
 @app.command()

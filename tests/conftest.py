@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from infra.settings import Settings, load_settings
 from services.app import create_app
 from services.bootstrap import Ledger, build_ledger
+from tests.kafka_broker import KafkaTopic, create_topic, kafka_bootstrap, unique_name
 from tests.services import fresh_postgres_database
 
 BOOT = "test-bootstrap-token"
@@ -46,3 +47,28 @@ def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as c:
         c.headers.update(AUTH)
         yield c
+
+
+@pytest.fixture(scope="session")
+def kafka_broker_bootstrap() -> Iterator[str]:
+    """One Kafka broker for the session (tests/kafka_broker.py says which)."""
+    with kafka_bootstrap() as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture
+def new_kafka_topic(kafka_broker_bootstrap: str) -> Callable[[int], KafkaTopic]:
+    """Make a fresh topic with the given partition count, and a group of its own."""
+
+    def make(partitions: int) -> KafkaTopic:
+        name = unique_name("mastery-test")
+        create_topic(kafka_broker_bootstrap, name, partitions)
+        return KafkaTopic(kafka_broker_bootstrap, name, unique_name("mastery-group"), partitions)
+
+    return make
+
+
+@pytest.fixture
+def kafka_topic(new_kafka_topic: Callable[[int], KafkaTopic]) -> KafkaTopic:
+    """A fresh three-partition topic and group for one test."""
+    return new_kafka_topic(3)

@@ -40,7 +40,7 @@ def postgres_admin_url() -> str:
         import docker  # type: ignore[import-untyped]
 
         docker.from_env().ping()
-        from testcontainers.postgres import PostgresContainer  # type: ignore[import-not-found]
+        from testcontainers.postgres import PostgresContainer
 
         container = PostgresContainer("postgres:15", driver=None)
         container.start()

@@ -1,0 +1,1 @@
+"""The relay role: the PostgreSQL event log published to Kafka (services/relay/publisher.py)."""
