@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import BigInteger, Column, String, Table, inspect, select
+from sqlalchemy import BigInteger, Column, String, Table, false, inspect, select
 from sqlalchemy.engine import Connection
 
 from infra.bulk import insert_ignore, upsert
@@ -31,6 +31,10 @@ projection_positions = Table(
     Column("projection", String, primary_key=True),
     Column("source", String, primary_key=True),
     Column("position", BigInteger, nullable=False),
+    # A Kafka partition's only: the next offset to read, and the log position
+    # of the record before it (how a worker finds the topic recreated behind it).
+    Column("kafka_offset", BigInteger),
+    Column("kafka_last", BigInteger),
 )
 
 
@@ -107,6 +111,43 @@ def set_positions(conn: Connection, positions: Mapping[tuple[str, str], int]) ->
     upsert(conn, projection_positions, rows, ["projection", "source"])
 
 
+def partition_offsets(conn: Connection, projection: str, source: str) -> tuple[int, int] | None:
+    """A partition's recorded (next offset, log position of the record before it), if any."""
+    t = projection_positions
+    q = select(t.c.kafka_offset, t.c.kafka_last).where(t.c.projection == projection, t.c.source == source)
+    row = conn.execute(q).first()
+    if row is None or row.kafka_offset is None:
+        return None
+    return int(row.kafka_offset), int(row.kafka_last)
+
+
+def record_partition(
+    conn: Connection, projections: Sequence[str], source: str, position: int, offset: int, last: int
+) -> None:
+    """A partition applied up to `position`, read up to `offset`, whose record
+    before it stood at log position `last` (rows locked by `lock_sources`)."""
+    t = projection_positions
+    conn.execute(
+        t.update()
+        .where(t.c.projection.in_(list(projections)), t.c.source == source)
+        .values(position=position, kafka_offset=offset, kafka_last=last)
+    )
+
+
+def start_sources(conn: Connection, projections: Sequence[str], sources: Sequence[str]) -> None:
+    """Rows for sources not tracked yet, at the projection's `LOG` position
+    (every event at or below it has been applied, whichever source brings it):
+    a district moving to Kafka does not apply its whole log again, and a
+    read's position counts every partition from the start."""
+    t = projection_positions
+    rows = [
+        {"projection": p, "source": s, "position": tracked_position(conn, p)}
+        for p in projections
+        for s in sources
+    ]
+    insert_ignore(conn, t, rows)
+
+
 def forget_position(conn: Connection, projection: str) -> None:
     """Every source's row of this projection."""
     conn.execute(projection_positions.delete().where(projection_positions.c.projection == projection))
@@ -147,5 +188,5 @@ def write_first(conn: Connection) -> None:
     processes do. Elsewhere nothing."""
     if conn.dialect.name == "sqlite":
         conn.execute(
-            projection_positions.update().where(False).values(position=projection_positions.c.position)
-        )  # type: ignore[arg-type]
+            projection_positions.update().where(false()).values(position=projection_positions.c.position)
+        )

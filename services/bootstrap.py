@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from infra.access_log import AccessRecorder
 from infra.eventstore import LedgerStore, open_event_store
@@ -14,6 +15,7 @@ from infra.keys import StudentKeys
 from infra.readstore import open_read_store, open_reader
 from infra.settings import Settings
 from infra.tokens import TokenStore
+from infra.tracking import KAFKA, LOG, reached_position
 from infra.trust import adopt_read_store_secrets, open_trust_store
 from services.catalog import Catalog
 from services.ingest.roster import RosterWriter
@@ -51,6 +53,9 @@ class Ledger:
     def projection_names(self) -> list[str]:
         return [p.name for p in self.runner.projections]
 
+    def read_position(self, conn: Connection) -> int:
+        return reached_position(conn, self.projection_names, self.runner.kind)
+
     def start_projections(self) -> None:
         self._stop.clear()
         self._thread = threading.Thread(
@@ -81,6 +86,8 @@ def build_ledger(settings: Settings) -> Ledger:
 
     projections: list[Projection] = [CatalogProjection(), MasteryProjection()]
     runner = ProjectionRunner(store, engine, projections, settings.projection_batch_size)
+    # With Kafka, what reads reflect is what every partition's workers applied.
+    runner.kind = KAFKA if settings.kafka_bootstrap else LOG
     adopt_first_topics(store, engine, projections, settings)
     token = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     return Ledger(

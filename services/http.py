@@ -23,7 +23,6 @@ from infra.eventstore import LedgerStore
 from infra.keys import StudentKeys
 from infra.readmodels import classes, enrolments, students
 from infra.tokens import Principal, TokenStore
-from infra.tracking import reached_position
 from services.catalog import Catalog
 from services.errors import Forbidden, NotReady
 from services.inputs import Position
@@ -50,6 +49,11 @@ class Adapters(Protocol):
 
     @property
     def projection_names(self) -> list[str]: ...
+
+    def read_position(self, conn: Connection) -> int:
+        """The log position every event at or below which the read models
+        reflect (from the log tailer's source, or every Kafka partition's)."""
+        ...
 
 
 def adapters(request: Request) -> Adapters:
@@ -215,7 +219,7 @@ def _try_read(
             who = authenticate(request, ledger.tokens)
         # Read before the endpoint's own queries, it is a floor: what they
         # read reflects at least this position.
-        position = reached_position(conn, ledger.projection_names)
+        position = ledger.read_position(conn)
         if min_position is not None and position < min_position:
             conn.close()  # the wait holds no connection (see open_read)
             return _Behind(who, position)

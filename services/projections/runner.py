@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from infra.eventstore import LedgerStore
-from infra.tracking import lock_positions, reached_position, set_position, tracked_position
+from infra.tracking import LOG, lock_positions, reached_position, set_position, tracked_position
 from infra.transient import is_transient
 from services.projections.base import Projection, TimedProjection
 from services.projections.batch import apply_batch
@@ -41,6 +41,9 @@ class ProjectionRunner:
         self.engine = engine
         self.projections = list(projections)
         self.batch_size = batch_size
+        # The sources `position` reads: this runner's (LOG), or the Kafka
+        # partitions' (KAFKA) where workers of a consumer group apply the log.
+        self.kind = LOG
         # Called (from the runner's thread) after each batch `run` commits:
         # reads waiting for a position poll at once (services/waiting.py).
         self.after_batch: list[Callable[[], None]] = []
@@ -49,7 +52,7 @@ class ProjectionRunner:
     def position(self) -> int:
         """The position every read model has reached (what reads may rely on)."""
         with self.engine.connect() as conn:
-            return reached_position(conn, [p.name for p in self.projections])
+            return reached_position(conn, [p.name for p in self.projections], self.kind)
 
     def parked(self) -> dict[str, int]:
         """How many events each projection has set aside (0 for none): what
@@ -124,7 +127,7 @@ class ProjectionRunner:
             try:
                 if time.monotonic() - last_tick >= tick_every:
                     last_tick = time.monotonic()
-                    self._tick_safely()
+                    self.tick_safely()
                 head = self.store.head_position()
                 if idle_at is not None and head <= idle_at:
                     stop.wait(idle_sleep)
@@ -147,7 +150,7 @@ class ProjectionRunner:
                 idle_at = None
                 stop.wait(1.0)
 
-    def _tick_safely(self) -> None:
+    def tick_safely(self) -> None:
         """`tick`, whose failure must not stop the batches behind it (a rule
         coming into force that some student's records cannot be recomputed
         under): logged once while it keeps failing the same way, tried again
