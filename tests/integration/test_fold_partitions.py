@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
@@ -71,7 +72,8 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
             live = read_model_rows(ledger)
             log = ledger.store.recorder.select_notifications(1, 100_000)
             records = [
-                EventRecord(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in log
+                EventRecord(n.id, UUID(str(n.originator_id)), n.originator_version, n.topic, n.state)
+                for n in log
             ]
             yield ledger, live, records
 
