@@ -47,12 +47,8 @@ class Adapters(Protocol):
     keys: StudentKeys  # students' keys, to open their personal data
     access: AccessRecorder  # queues access-log entries for the trust store (infra/access_log.py)
 
-    @property
-    def projection_names(self) -> list[str]: ...
-
     def read_position(self, conn: Connection) -> int:
-        """The log position every event at or below which the read models
-        reflect (from the log tailer's source, or every Kafka partition's)."""
+        """The log position the read models reflect (the tailer's, or every Kafka partition's)."""
         ...
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from infra.eventstore import LedgerStore
 from infra.recorders import END_OF_STREAMS
-from infra.tracking import lock_positions
+from infra.tracking import lock_every_source
 from services.projections.base import Projection
 from services.projections.batch import dispatch
 from services.projections.isolate import Isolation
@@ -57,7 +57,8 @@ def _retry_stream(
     store: LedgerStore, engine: Engine, p: Projection, stream_id: str, batch: int, outcome: RetryOutcome
 ) -> None:
     with engine.begin() as conn:
-        lock_positions(conn, [p.name])
+        # Every source's tracking rows: with Kafka, the workers of every partition take turns too.
+        lock_every_source(conn, [p.name])
         # Read under the lock: the live runner may have held more behind, another retry applied some.
         rows = parked_rows(conn, p.name, stream_id)
         if not rows:
