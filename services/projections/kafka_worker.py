@@ -127,8 +127,14 @@ class KafkaWorker:
             c.subscribe([self.topic], listener=_Listener(self))
             while not stop.is_set():
                 polled = c.poll(timeout_ms=POLL_MS)
+                failed = False
                 for tp, records in sorted(polled.items(), key=lambda kv: kv[0].partition):
-                    self._apply(c, tp, records)
+                    if failed:
+                        c.seek(tp, records[0].offset)  # not applied: read again next time
+                    else:
+                        failed = not self._apply(c, tp, records)
+                if failed:
+                    stop.wait(1.0)
                 for hook in self.idle:
                     hook()
         finally:
@@ -165,7 +171,8 @@ class KafkaWorker:
             self.status.positions.pop(p, None)
         self.status.assigned = [p for p in self.status.assigned if p not in partitions]
 
-    def _apply(self, c: Any, tp: Any, raw: Sequence[Any]) -> None:
+    def _apply(self, c: Any, tp: Any, raw: Sequence[Any]) -> bool:
+        """Apply one partition's records; False when the batch failed (to be read again)."""
         p = tp.partition
         records: list[Record] = []
         for r in raw:
@@ -176,16 +183,26 @@ class KafkaWorker:
                 log.error("projection worker: partition %d offset %d passed: %s", p, r.offset, e)
         records = self._checked(c, tp, records)
         if not records:
-            return
+            return True
         try:
             applied = apply_records(self.engine, self.store, self.projections, self.source(p), records)
-        except Exception:
-            c.seek(tp, records[0][0])  # read again what was not applied
-            raise
+        except Exception as e:
+            # Not an event's fault (those are set aside): a lock timeout, a
+            # deadlock with another worker, a dropped connection. Read the
+            # batch again after a pause, staying in the group (a rejoin costs seconds).
+            log.log(
+                logging.WARNING if is_transient(e) else logging.ERROR,
+                "projection worker: partition %d batch failed; reading it again in a second",
+                p,
+                exc_info=True,
+            )
+            c.seek(tp, raw[0].offset)
+            return False
         c.commit({tp: OffsetAndMetadata(applied.offset, "", -1)})
         self.status.positions[p] = applied.position
         for listener in self.after_batch:
             listener()
+        return True
 
     def _checked(self, c: Any, tp: Any, records: list[Record]) -> list[Record]:
         """The records that may be applied, after the partition's check or scan."""
