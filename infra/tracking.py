@@ -11,9 +11,9 @@ projection's sources of the active kind (`reached_position`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
-from sqlalchemy import BigInteger, Column, String, Table, false, inspect, select
+from sqlalchemy import BigInteger, Column, ColumnElement, String, Table, false, inspect, select
 from sqlalchemy.engine import Connection
 
 from infra.bulk import insert_ignore, upsert
@@ -42,7 +42,7 @@ def kafka_source(topic: str, partition: int) -> str:
     return f"{KAFKA}{topic}:{partition}"
 
 
-def _of_kind(kind: str) -> object:
+def _of_kind(kind: str) -> ColumnElement[bool]:
     c = projection_positions.c.source
     return c == LOG if kind == LOG else c.startswith(kind, autoescape=True)
 
@@ -55,20 +55,13 @@ def tracked_position(conn: Connection, projection: str, source: str = LOG) -> in
     return int(pos or 0)
 
 
-def tracked_sources(conn: Connection, projection: str, kind: str = LOG) -> dict[str, int]:
-    """Every source of `kind` (LOG or KAFKA) this projection tracks, and its position."""
-    t = projection_positions
-    rows = conn.execute(select(t.c.source, t.c.position).where(t.c.projection == projection, _of_kind(kind)))  # type: ignore[arg-type]
-    return {r.source: int(r.position) for r in rows}
-
-
 def reached_position(conn: Connection, projections: Sequence[str], kind: str = LOG) -> int:
     """The log position every event at or below which every one of these
     projections has applied, from the sources of `kind` (0 for a projection
     that tracks none yet), in one statement: readers ask this on every request."""
     t = projection_positions
     rows = conn.execute(
-        select(t.c.projection, t.c.position).where(t.c.projection.in_(list(projections)), _of_kind(kind))  # type: ignore[arg-type]
+        select(t.c.projection, t.c.position).where(t.c.projection.in_(list(projections)), _of_kind(kind))
     )
     found: dict[str, int] = {}
     for r in rows:
@@ -104,11 +97,6 @@ def lock_sources(
 def set_position(conn: Connection, projection: str, position: int, source: str = LOG) -> None:
     row = {"projection": projection, "source": source, "position": position}
     upsert(conn, projection_positions, [row], ["projection", "source"])
-
-
-def set_positions(conn: Connection, positions: Mapping[tuple[str, str], int]) -> None:
-    rows = [{"projection": p, "source": s, "position": n} for (p, s), n in sorted(positions.items())]
-    upsert(conn, projection_positions, rows, ["projection", "source"])
 
 
 def partition_offsets(conn: Connection, projection: str, source: str) -> tuple[int, int] | None:
