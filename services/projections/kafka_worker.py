@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +50,6 @@ class WorkerStatus:
     assigned: list[int] = field(default_factory=list)
     behind: dict[int, str] = field(default_factory=dict)  # partition -> what was found
     positions: dict[int, int] = field(default_factory=dict)  # partition -> applied position
-    joined: bool = False
 
     def not_ready(self) -> str | None:
         if not self.behind:
@@ -99,6 +97,7 @@ class KafkaWorker:
         self.idle: list[Callable[[], None]] = []  # called between polls (the rule clock's tick)
         self._states: dict[int, _Check | _Scan] = {}
         self._consumer: Any = None
+        self.rejoin = False  # set when taking up assigned partitions failed
 
     def source(self, partition: int) -> str:
         return kafka_source(self.topic, partition)
@@ -127,6 +126,9 @@ class KafkaWorker:
             c.subscribe([self.topic], listener=_Listener(self))
             while not stop.is_set():
                 polled = c.poll(timeout_ms=POLL_MS)
+                if self.rejoin:
+                    self.rejoin = False
+                    raise RuntimeError("partitions assigned but not taken up; joining again")
                 failed = False
                 for tp, records in sorted(polled.items(), key=lambda kv: kv[0].partition):
                     if failed:
@@ -139,7 +141,6 @@ class KafkaWorker:
                     hook()
         finally:
             self._consumer = None
-            self.status.joined = False
             c.close(autocommit=False)
 
     def assigned(self, partitions: Sequence[int]) -> None:
@@ -162,7 +163,6 @@ class KafkaWorker:
                 c.seek(tp, offset - 1)
             self.status.positions[p] = positions[p]
         self.status.assigned = sorted(partitions)
-        self.status.joined = True
         log.info("projection worker: assigned partition(s) %s of %s", self.status.assigned, self.topic)
 
     def revoked(self, partitions: Sequence[int]) -> None:
@@ -254,13 +254,11 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         self.worker.revoked([tp.partition for tp in revoked])
 
     def on_partitions_assigned(self, assigned: Any) -> None:
-        self.worker.assigned([tp.partition for tp in assigned])
+        try:
+            self.worker.assigned([tp.partition for tp in assigned])
+        except Exception:
+            # kafka-python would log it and read on from Kafka's offsets,
+            # unchecked: the worker leaves the group and joins again instead.
+            log.warning("projection worker: taking up partitions failed", exc_info=True)
+            self.worker.rejoin = True
 
-
-def wait_joined(status: WorkerStatus, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if status.joined:
-            return True
-        time.sleep(0.05)
-    return False
