@@ -73,6 +73,11 @@ def _held_partitions(base: str) -> set[str]:
     return set(re.findall(r'mastery_consumer_partition_position\{partition="(\d+)"\}', text))
 
 
+def _lags(base: str) -> list[float]:
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    return [float(v) for v in re.findall(r'mastery_consumer_lag_positions\{partition="\d+"\} (\S+)', text)]
+
+
 def _wait(what: str, check: Any, timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -125,8 +130,11 @@ def test_two_workers_share_partitions_one_killed_the_other_takes_over(
             timeout=90,
         )
         assert int(r.headers["X-Projection-Position"]) >= last
-        assert len(_held_partitions(main.base)) == int(kafka_env["MASTERY_KAFKA_PARTITIONS"])
+        partitions = int(kafka_env["MASTERY_KAFKA_PARTITIONS"])
+        assert len(_held_partitions(main.base)) == partitions
         assert c.get("/ready").status_code == 200, c.get("/ready").text
+        # Lag per partition, from log positions: none once the relay's watermarks reach the head.
+        _wait("no consumer lag on any partition", lambda: _lags(main.base) == [0.0] * partitions)
 
         settings = load_settings(
             data_dir=tmp_path / "data",
