@@ -35,12 +35,17 @@ class CatalogTables:
     @classmethod
     def make(cls, md: MetaData, suffix: str = "") -> CatalogTables:
         def keyed(name: str, key: str, *cols: Column[Any] | Index) -> Table:
-            # stream_id finds the row of a change event, which carries only its stream.
+            # stream_id finds the row of a change event, which carries only its stream;
+            # stream_version is the version of that stream the row reflects: a
+            # redelivered or replayed event at or below it changes nothing
+            # (NULL in rows written before it was kept: every event applies).
+            versioned = () if key == "objective_id" else (Column("stream_version", Integer),)
             return Table(
                 name + suffix,
                 md,
                 Column(key, String, primary_key=True),
                 Column("stream_id", String, nullable=False, unique=True),
+                *versioned,
                 *cols,
             )
 
@@ -144,6 +149,21 @@ def rule_clock_table(md: MetaData, suffix: str = "") -> Table:
     )
 
 
+def rule_versions_table(md: MetaData, suffix: str = "") -> Table:
+    """The rule versions of every objective, as the objective streams issued
+    them (Objective.Defined is version 1): the mastery projection's own copy,
+    applied in log order with the evidence it judges."""
+    return Table(
+        "rm_rule_versions" + suffix,
+        md,
+        Column("objective_id", String, primary_key=True),
+        Column("version", Integer, primary_key=True),
+        Column("rule", JSON, nullable=False),
+        Column("effective_from", String, nullable=False),
+        Column("recorded_at", String, nullable=False),
+    )
+
+
 def benchmark_results_table(md: MetaData, suffix: str = "") -> Table:
     """One row per benchmark event × objective (the records table holds one objective a row)."""
     return Table(
@@ -184,6 +204,7 @@ def contradictions_table(md: MetaData, suffix: str = "") -> Table:
 learning_records = records_table(metadata)
 mastery_current = mastery_table(metadata)
 rule_clock = rule_clock_table(metadata)
+rule_versions = rule_versions_table(metadata)
 benchmark_results = benchmark_results_table(metadata)
 contradictions = contradictions_table(metadata)
 

@@ -11,21 +11,16 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    Column,
     Engine,
-    Integer,
     MetaData,
-    String,
     Table,
     create_engine,
     event,
     inspect,
-    select,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from infra.bulk import insert_ignore, upsert
 from infra.exclusive import schema_turn
 from infra.settings import Settings
 
@@ -41,14 +36,6 @@ metadata = MetaData(naming_convention=NAMING)
 
 def fresh_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING)
-
-
-projection_tracking = Table(
-    "projection_tracking",
-    metadata,
-    Column("projection", String, primary_key=True),
-    Column("position", Integer, nullable=False),
-)
 
 
 def _dumps(value: Any) -> str:
@@ -85,8 +72,13 @@ def open_read_store(settings: Settings) -> Engine:
         # psycopg too (its psycopg2 dialect does): a 200k-event rebuild sent
         # 291k single-row statements otherwise.
         engine.dialect.use_insertmanyvalues_wo_returning = True
+    # Here, not at the top: infra/tracking.py defines its table on this module's metadata.
+    from infra.tracking import adopt_old_tracking
+
     with schema_turn(settings):
         create_tables(engine, metadata.sorted_tables)
+        with engine.begin() as conn:
+            adopt_old_tracking(conn)
     return engine
 
 
@@ -166,51 +158,3 @@ def swap_tables(conn: Connection, live: str, fresh: str, retired: str) -> None:
     conn.exec_driver_sql(f"ALTER TABLE {q(live)} RENAME TO {q(retired)}")
     conn.exec_driver_sql(f"ALTER TABLE {q(fresh)} RENAME TO {q(live)}")
     conn.exec_driver_sql(f"DROP TABLE {q(retired)}")
-
-
-def tracked_position(conn: Connection, projection: str) -> int:
-    pos = conn.execute(
-        select(projection_tracking.c.position).where(projection_tracking.c.projection == projection)
-    ).scalar()
-    return int(pos or 0)
-
-
-def reached_position(conn: Connection, projections: Sequence[str]) -> int:
-    """The position every one of these projections has reached (0 for one not
-    yet tracked), in one statement: readers ask this on every request."""
-    rows = conn.execute(
-        select(projection_tracking.c.projection, projection_tracking.c.position).where(
-            projection_tracking.c.projection.in_(list(projections))
-        )
-    )
-    found = {r.projection: int(r.position) for r in rows}
-    return min((found.get(p, 0) for p in projections), default=0)
-
-
-def lock_positions(conn: Connection, projections: Sequence[str]) -> dict[str, int]:
-    """Lock the tracking rows of these projections for this transaction and read them.
-
-    A write is the first statement on purpose: on PostgreSQL it takes the row
-    locks, on SQLite the database write lock, so a live batch and a rebuild's
-    switch-over queue behind each other instead of deadlocking.
-    """
-    insert_ignore(conn, projection_tracking, [{"projection": p, "position": 0} for p in projections])
-    conn.execute(
-        projection_tracking.update()
-        .where(projection_tracking.c.projection.in_(list(projections)))
-        .values(position=projection_tracking.c.position)
-    )
-    rows = conn.execute(
-        select(projection_tracking.c.projection, projection_tracking.c.position).where(
-            projection_tracking.c.projection.in_(list(projections))
-        )
-    )
-    return {r.projection: int(r.position) for r in rows}
-
-
-def forget_position(conn: Connection, projection: str) -> None:
-    conn.execute(projection_tracking.delete().where(projection_tracking.c.projection == projection))
-
-
-def set_position(conn: Connection, projection: str, position: int) -> None:
-    upsert(conn, projection_tracking, [{"projection": projection, "position": position}], ["projection"])

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     kafka_partitions: int = Field(default=12, ge=1, le=1000)
     relay_batch_size: int = Field(default=1000, ge=1)
     relay_watermark_seconds: float = Field(default=0.2, gt=0)
+    # Not in the contract's table: the consumer group of the projection workers.
+    kafka_group: str = Field(default="mastery.projections", min_length=1, max_length=249)
 
     @field_validator("database_url", "trust_database_url")
     @classmethod

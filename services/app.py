@@ -12,6 +12,7 @@ from infra.settings import Settings, load_settings
 from services.allowed_methods import install_method_not_allowed
 from services.apidocs import install_api_docs
 from services.bootstrap import Ledger, build_ledger
+from services.consumer_wiring import start_worker
 from services.export.api import router as export_router
 from services.http import Adapters
 from services.imports.api import ImportAdapters
@@ -52,8 +53,12 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
         importing: ImportAdapters = built  # and services/imports/api.py
         del importing
         app.state.ledger = held
+        worker = None
         if role in ("all", "projections"):
-            built.start_projections()
+            if settings.kafka_bootstrap:
+                worker = start_worker(settings, built, app.state.ops)
+            else:
+                built.start_projections()
         relay = start_relay(settings, app.state.ops, role) if runs_relay(role, settings) else None
         waiting = app.state.waiting = PositionWatcher(built.runner.position, settings.max_waiting_reads)
         built.runner.after_batch.append(waiting.nudge)
@@ -69,6 +74,8 @@ def create_app(settings: Settings, role: str = "all", ledger: Ledger | None = No
             gc.unfreeze()  # an app that stops (tests start many) leaves its garbage collectable
             if relay is not None:
                 relay.stop()
+            if worker is not None:
+                worker.stop()
             built.runner.after_batch.remove(waiting.nudge)
             await waiting.close()
             built.close()

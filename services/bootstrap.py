@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
-from domain.rules.status import RuleVersion
 from infra.access_log import AccessRecorder
 from infra.eventstore import LedgerStore, open_event_store
 from infra.keys import StudentKeys
 from infra.readstore import open_read_store, open_reader
 from infra.settings import Settings
 from infra.tokens import TokenStore
+from infra.tracking import KAFKA, LOG, reached_position
 from infra.trust import adopt_read_store_secrets, open_trust_store
 from services.catalog import Catalog
 from services.ingest.roster import RosterWriter
 from services.ingest.writer import EventWriter
 from services.projections.base import Projection
+from services.projections.bulk_load import adopt_first_topics
 from services.projections.catalog import CatalogProjection
 from services.projections.mastery import MasteryProjection
 from services.projections.runner import ProjectionRunner
@@ -51,6 +53,9 @@ class Ledger:
     def projection_names(self) -> list[str]:
         return [p.name for p in self.runner.projections]
 
+    def read_position(self, conn: Connection) -> int:
+        return reached_position(conn, self.projection_names, self.runner.kind)
+
     def start_projections(self) -> None:
         self._stop.clear()
         self._thread = threading.Thread(
@@ -79,11 +84,11 @@ def build_ledger(settings: Settings) -> Ledger:
     catalog = Catalog(store)
     keys = StudentKeys(trust)
 
-    def versions_of(ids: Sequence[str]) -> Mapping[str, Sequence[RuleVersion]]:
-        return {oid: view.versions for oid, view in catalog.get_many(ids).items()}
-
-    projections: list[Projection] = [CatalogProjection(catalog.get), MasteryProjection(versions_of)]
+    projections: list[Projection] = [CatalogProjection(), MasteryProjection()]
     runner = ProjectionRunner(store, engine, projections, settings.projection_batch_size)
+    # With Kafka, what reads reflect is what every partition's workers applied.
+    runner.kind = KAFKA if settings.kafka_bootstrap else LOG
+    adopt_first_topics(store, engine, projections, settings)
     token = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
     return Ledger(
         settings=settings,

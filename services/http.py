@@ -22,7 +22,6 @@ from infra.access_log import AccessRecorder
 from infra.eventstore import LedgerStore
 from infra.keys import StudentKeys
 from infra.readmodels import classes, enrolments, students
-from infra.readstore import reached_position
 from infra.tokens import Principal, TokenStore
 from services.catalog import Catalog
 from services.errors import Forbidden, NotReady
@@ -49,8 +48,9 @@ class Adapters(Protocol):
     keys: StudentKeys  # students' keys, to open their personal data
     access: AccessRecorder  # queues access-log entries for the trust store (infra/access_log.py)
 
-    @property
-    def projection_names(self) -> list[str]: ...
+    def read_position(self, conn: Connection) -> int:
+        """The log position the read models reflect (the tailer's, or every Kafka partition's)."""
+        ...
 
 
 def adapters(request: Request) -> Adapters:
@@ -222,7 +222,7 @@ def _try_read(
             who = authenticate(request, ledger.tokens)
         # Read before the endpoint's own queries, it is a floor: what they
         # read reflects at least this position.
-        position = reached_position(conn, ledger.projection_names)
+        position = ledger.read_position(conn)
         if min_position is not None and position < min_position:
             conn.close()  # the wait holds no connection (see open_read)
             return _Behind(who, position)

@@ -16,7 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from infra.readstore import tracked_position
+from infra.tracking import reached_position
 from services.bootstrap import Ledger
 from services.instruments import EVENTS_INGESTED, REQUEST_SECONDS
 
@@ -42,7 +42,8 @@ def projection_positions(ledger: Ledger) -> Iterator[Metric]:
     )
     with ledger.engine.connect() as conn:
         for projection in ledger.runner.projections:
-            gauge.add_metric([projection.name], tracked_position(conn, projection.name))
+            at = reached_position(conn, [projection.name], ledger.runner.kind)
+            gauge.add_metric([projection.name], at)
     yield gauge
 
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from infra.readstore import reached_position
 from services.access_records import AccessDep, recording_for
 from services.errors import NotReady
 from services.export.export import Cut, ExportKind, Stores, plan_export, take_cut
@@ -112,7 +111,7 @@ async def _read_models_reach(request: Request, cut: Cut, read_models: ReadModels
 
     def reached() -> int:
         with read_models.connect() as conn:
-            return reached_position(conn, adapters(request).projection_names)
+            return adapters(request).read_position(conn)
 
     if await run_in_threadpool(reached) >= cut.position:
         return

@@ -25,6 +25,12 @@ class Projection(Protocol):
         ...
 
     @property
+    def first(self) -> frozenset[str]:
+        """Topics a rebuild applies in log order before its bulk load, because
+        the fold of other streams reads what they build (rule versions)."""
+        ...
+
+    @property
     def tables(self) -> Sequence[Table]:
         """Every table it writes. A rebuild builds fresh copies and swaps them in."""
         ...

@@ -15,13 +15,19 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from multiprocessing.queues import Queue
 from queue import Empty
 
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import Connection
+
+from infra.eventstore import LedgerStore
+from infra.exclusive import schema_turn
 from infra.parent_death import die_with_parent
 from infra.recorders import END_OF_STREAMS, FIRST_STREAM, StreamRange, stream_ranges
 from infra.settings import Settings
+from infra.tracking import FIRST, projection_positions, set_position, tracked_position, write_first
 from services.projections.base import Projection
-from services.projections.isolate import Isolation
+from services.projections.batch import dispatch
+from services.projections.isolate import Isolation, attempt, stream_of
 from services.projections.parked import set_aside
-from services.projections.runner import dispatch
 from services.projections.wiring import Wiring
 
 RANGES_PER_WORKER = 4  # smaller ranges even out students of very different sizes
@@ -42,6 +48,7 @@ def load_streams(
     done = 0
     for part in ledger.store.streams_upto(head, chunk, streams):
         with ledger.engine.begin() as conn:
+            write_first(conn)
             for shadow, mine in zip(shadows, dispatch(ledger.store, part, shadows), strict=True):
                 if mine:
                     # A chunk holds whole streams that no other chunk holds: nothing is held yet.
@@ -52,6 +59,61 @@ def load_streams(
         if loaded:
             loaded(len(part))
     return done
+
+
+def load_first(ledger: Wiring, shadows: Sequence[Projection], upto: int, chunk: int) -> None:
+    """Apply each projection's `first` topics up to `upto`, in log order,
+    before the bulk load (whose streams, in any order and process, read what
+    they build). An event that fails here is skipped with the rest of its
+    stream: the bulk load meets it again in its stream and sets it aside."""
+    for p in shadows:
+        if p.first:
+            apply_first(ledger.store, ledger.engine, p, upto, chunk)
+
+
+def apply_first(store: LedgerStore, engine: Engine, p: Projection, upto: int, chunk: int) -> None:
+    failed: set[str] = set()
+    start = 0
+    while page := store.recorder.select_notifications(
+        start, chunk, stop=upto, topics=sorted(p.first), inclusive_of_start=False
+    ):
+        with engine.begin() as conn:
+            write_first(conn)
+            for entry in dispatch(store, page, [p])[0]:
+                stream = stream_of(entry)
+                if stream not in failed and attempt(conn, p.apply, [entry]) is not None:
+                    failed.add(stream)
+        start = page[-1].id
+
+
+def adopt_first_topics(
+    store: LedgerStore, engine: Engine, projections: Sequence[Projection], settings: Settings
+) -> None:
+    """A store from before a projection read its `first` topics itself (the
+    mastery projection's rule versions) has positions but nothing they build:
+    apply them once, up to its position. A `FIRST` tracking row says it is done."""
+    pending = [p for p in projections if p.first]
+    if not pending:
+        return
+    with engine.connect() as conn:
+        if all(_has_first(conn, p.name) for p in pending):
+            return
+    with schema_turn(settings):
+        for p in pending:
+            with engine.connect() as conn:
+                upto, done = tracked_position(conn, p.name), _has_first(conn, p.name)
+            if done:
+                continue
+            if upto:
+                apply_first(store, engine, p, upto, 2000)
+            with engine.begin() as conn:
+                set_position(conn, p.name, upto, FIRST)
+
+
+def _has_first(conn: Connection, name: str) -> bool:
+    t = projection_positions
+    q = select(t.c.position).where(t.c.projection == name, t.c.source == FIRST)
+    return conn.execute(q).first() is not None
 
 
 def load_parallel(

@@ -147,7 +147,7 @@ class Isolation:
         part = self.ready(entries)
         if not part:
             return
-        error = _attempt(conn, apply, part)
+        error = attempt(conn, apply, part)
         if error is None:
             return
         if len(part) == 1:
@@ -164,7 +164,7 @@ class Isolation:
         part = self.ready(entries)
         if not part:
             return
-        error = _attempt(conn, load, part)
+        error = attempt(conn, load, part)
         if error is None:
             return
         streams = [list(g) for _, g in groupby(part, key=stream_of)]
@@ -178,20 +178,20 @@ class Isolation:
         lo, hi = 0, len(events) - 1
         while lo < hi:
             mid = (lo + hi) // 2
-            probe = _attempt(conn, load, events[: mid + 1], keep=False)
+            probe = attempt(conn, load, events[: mid + 1], keep=False)
             if probe is None:
                 lo = mid + 1
             else:
                 hi, error = mid, probe
         if lo:
-            again = _attempt(conn, load, events[:lo])
+            again = attempt(conn, load, events[:lo])
             if again is not None:  # not reproducible: keep the earliest event that failed
                 lo, error = 0, again
         self._fail(events[lo], error)
         self.ready(events[lo + 1 :])
 
 
-def _attempt(
+def attempt(
     conn: Connection, apply: Apply, entries: Sequence[Notified], *, keep: bool = True
 ) -> Exception | None:
     """Run `apply` in a savepoint: None when it succeeded (kept unless `keep`

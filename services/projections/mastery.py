@@ -8,19 +8,18 @@ status, so it is computed with the status, from the same records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
 from domain.learner import LEARNING_EVENT_CLASSES, Learner
-from domain.objective import Objective
 from domain.records import LearningRecord, Void
 from domain.rules.benchmark import ContradictionSpan, contradiction, contradiction_history, flagged
-from domain.rules.status import RuleVersion, Status, compute_status
+from domain.rules.status import Status, compute_status
 from infra.bulk import insert_rows, upsert
 from infra.readmodels import (
     benchmark_results,
@@ -33,6 +32,8 @@ from infra.readmodels import (
     records_table,
     rule_clock,
     rule_clock_table,
+    rule_versions,
+    rule_versions_table,
 )
 from infra.readstore import fresh_metadata
 from services.projections.base import Notified
@@ -44,8 +45,13 @@ from services.projections.contradictions import (
     write_history,
 )
 from services.projections.records import records_for, store_records, students_on
-
-VersionsOf = Callable[[Sequence[str]], Mapping[str, Sequence[RuleVersion]]]
+from services.projections.rule_versions import (
+    RULE_TOPICS,
+    load_versions,
+    lock_for_recompute,
+    note_versions,
+    versions_of,
+)
 
 
 def status_row(student_id: str, status: Status, stream_version: int) -> dict[str, Any]:
@@ -65,12 +71,17 @@ def status_row(student_id: str, status: Status, stream_version: int) -> dict[str
 
 
 class MasteryProjection:
-    topics = frozenset(
-        [get_topic(c) for c in LEARNING_EVENT_CLASSES.values()] + [get_topic(Objective.RuleVersionIssued)]
-    )
+    """A fold of each learning stream's events, in stream order: a status is
+    a function of every record of its pair, read back whole, so it is the
+    same however the events were batched or from which source they came.
+    The records remember the stream version they reflect (`seq`): an event
+    at or below the student's highest is a redelivery and changes nothing."""
 
-    def __init__(self, versions_of: VersionsOf, suffix: str = "") -> None:
-        self.versions_of = versions_of
+    topics = frozenset([get_topic(c) for c in LEARNING_EVENT_CLASSES.values()]) | RULE_TOPICS
+    # A rebuild applies these first, in log order: every student's fold reads them.
+    first = RULE_TOPICS
+
+    def __init__(self, suffix: str = "") -> None:
         self.name = "mastery" + suffix
         if suffix:
             md = fresh_metadata()
@@ -78,22 +89,20 @@ class MasteryProjection:
             self.clock = rule_clock_table(md, suffix)
             self.bench = benchmark_results_table(md, suffix)
             self.contradictions = contradictions_table(md, suffix)
+            self.rules = rule_versions_table(md, suffix)
         else:
             self.records, self.mastery, self.clock = learning_records, mastery_current, rule_clock
-            self.bench, self.contradictions = benchmark_results, contradictions
-        self.tables = (self.records, self.mastery, self.clock, self.bench, self.contradictions)
+            self.bench, self.contradictions, self.rules = benchmark_results, contradictions, rule_versions
+        self.tables = (self.records, self.mastery, self.clock, self.bench, self.contradictions, self.rules)
 
     def shadow(self, suffix: str) -> MasteryProjection:
-        return MasteryProjection(self.versions_of, suffix)
+        return MasteryProjection(suffix)
 
     def apply(self, conn: Connection, events: Sequence[Notified]) -> None:
-        learning = [(p, e) for p, e in events if isinstance(e, Learner.LearningEvent)]
+        learning = self._unseen([(p, e) for p, e in events if isinstance(e, Learner.LearningEvent)], conn)
         rows = store_records(conn, self.records, learning)
-        # This batch's records come from the events in hand; only older ones are read back.
-        fresh = _records_by_pair(rows, learning)
-        pairs = set(fresh) | {
-            (r["student_id"], r["objective_id"]) for r in store_benchmarks(conn, self.bench, learning)
-        }
+        pairs = {(r["student_id"], r["objective_id"]) for r in rows if r["objective_id"]}
+        pairs |= {(r["student_id"], r["objective_id"]) for r in store_benchmarks(conn, self.bench, learning)}
         # A void of a benchmark (or of such a void) resolves to no objective.
         stray_voids = [
             (row["event_id"], str(row["body"]["target_event_id"]))
@@ -102,12 +111,27 @@ class MasteryProjection:
         ]
         if stray_voids:
             pairs |= voided_benchmark_pairs(conn, self.bench, self.records, stray_voids)
-        changed = self._note_rule_versions(conn, events)
+        changed = note_versions(conn, self.rules, self.clock, events)
         if changed:
             # A new rule version: every student with evidence on it follows the change.
             pairs |= students_on(conn, self.records, changed) | students_on(conn, self.bench, changed)
-        first = events[0][0] if events else None
-        self.recompute(conn, pairs, fresh, first)
+        self.recompute(conn, pairs)
+
+    def _unseen(
+        self, learning: list[tuple[int, Learner.LearningEvent]], conn: Connection
+    ) -> list[tuple[int, Learner.LearningEvent]]:
+        """The events above the stream version each student's records reflect."""
+        if not learning:
+            return learning
+        t = self.records
+        students = sorted({ev.student_id for _, ev in learning})
+        q = (
+            select(t.c.student_id, func.max(t.c.seq))
+            .where(t.c.student_id.in_(students))
+            .group_by(t.c.student_id)
+        )
+        seen = {student: int(seq) for student, seq in conn.execute(q)}
+        return [(p, ev) for p, ev in learning if ev.originator_version > seen.get(ev.student_id, 0)]
 
     def load(self, conn: Connection, events: Sequence[Notified]) -> None:
         """A rebuild's bulk path: `events` hold every event of each stream they
@@ -120,25 +144,8 @@ class MasteryProjection:
         benchmarks = benchmark_inputs(store_benchmarks(conn, self.bench, learning, fresh=True), stray)
         for pair in benchmarks:
             records.setdefault(pair, {})
-        self._note_rule_versions(conn, events)
+        load_versions(conn, self.rules, events)
         self._write(conn, {k: list(v.values()) for k, v in records.items()}, benchmarks, fresh_tables=True)
-
-    def _note_rule_versions(self, conn: Connection, events: Sequence[Notified]) -> set[str]:
-        """Clock the rule versions that come into force later; return the
-        objectives that have a new version."""
-        issued = [e for _, e in events if isinstance(e, Objective.RuleVersionIssued)]
-        now = datetime.now(UTC)
-        ahead = [
-            {
-                "objective_id": e.objective_id,
-                "version": e.version_no,
-                "effective_from": e.effective_from.isoformat(),
-            }
-            for e in issued
-            if e.effective_from > now
-        ]
-        upsert(conn, self.clock, ahead, ["objective_id", "version"])
-        return {e.objective_id for e in issued}
 
     def due(self, conn: Connection, now: datetime) -> bool:
         return any(datetime.fromisoformat(r.effective_from) <= now for r in conn.execute(select(self.clock)))
@@ -154,6 +161,7 @@ class MasteryProjection:
         if not due:
             return 0
         objective_ids = {oid for oid, _ in due}
+        lock_for_recompute(conn, objective_ids)
         students = students_on(conn, self.records, objective_ids)
         self.recompute(conn, students | students_on(conn, self.bench, objective_ids))
         for oid, version in due:
@@ -162,23 +170,12 @@ class MasteryProjection:
             )
         return len(due)
 
-    def recompute(
-        self,
-        conn: Connection,
-        pairs: set[tuple[str, str]],
-        fresh: Mapping[tuple[str, str], Mapping[str, LearningRecord]] | None = None,
-        before: int | None = None,
-    ) -> None:
+    def recompute(self, conn: Connection, pairs: set[tuple[str, str]]) -> None:
+        """Write the status of each pair from every record it has."""
         if not pairs:
             return
-        records = records_for(conn, self.records, pairs, before if fresh else None)
-        merged: dict[tuple[str, str], list[LearningRecord]] = {}
-        for key, older in records.items():
-            # A redelivered event is both older and fresh: keep one of each id.
-            by_id = {r.meta.event_id: r for r in older}
-            by_id.update((fresh or {}).get(key, {}))
-            merged[key] = list(by_id.values())
-        self._write(conn, merged, benchmark_records_for(conn, self.bench, self.records, pairs))
+        records = records_for(conn, self.records, pairs)
+        self._write(conn, records, benchmark_records_for(conn, self.bench, self.records, pairs))
 
     def _write(
         self,
@@ -191,7 +188,7 @@ class MasteryProjection:
         """Compute and write the status (and contradiction history) of every
         pair in `records`: the pair's learning records, and for pairs with
         benchmarks, those and the student's stray voids (`benchmark_inputs`)."""
-        versions = self.versions_of(sorted({oid for _, oid in records}))
+        versions = versions_of(conn, self.rules, sorted({oid for _, oid in records}))
         now = datetime.now(UTC)
         out = []
         histories: dict[tuple[str, str], list[ContradictionSpan]] = {}

@@ -27,18 +27,16 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, inspect
 
 from infra.exclusive import exclusive
-from infra.readstore import (
-    analyze,
-    create_tables,
+from infra.readstore import analyze, create_tables, swap_tables
+from infra.tracking import (
     forget_position,
-    lock_positions,
-    projection_tracking,
+    forget_prefixed_positions,
+    lock_every_source,
     set_position,
-    swap_tables,
     tracked_position,
 )
 from services.projections.base import Projection
-from services.projections.bulk_load import load_parallel, load_streams
+from services.projections.bulk_load import load_first, load_parallel, load_streams
 from services.projections.parked import forget_prefixed, hand_over
 from services.projections.runner import ProjectionRunner
 from services.projections.wiring import Wiring
@@ -96,6 +94,7 @@ def _rebuild(
     head = ledger.store.head_position()
     started = time.perf_counter()
     processes = workers or ledger.settings.rebuild_processes()
+    load_first(ledger, shadows, head, batch)
 
     def report(total: int) -> None:
         if progress:
@@ -123,7 +122,8 @@ def _rebuild(
             progress(done, head)
 
     with engine.begin() as conn:
-        lock_positions(conn, [p.name for p in live])
+        # Every source's rows: with Kafka, the workers of every partition wait.
+        lock_every_source(conn, [p.name for p in live])
         while n := runner.step(conn):
             done += n
         for p, s in zip(live, shadows, strict=True):
@@ -146,9 +146,5 @@ def _drop_leftovers(engine: Engine, live: Sequence[Projection]) -> None:
         for name in stale:
             conn.exec_driver_sql(f"DROP TABLE {conn.dialect.identifier_preparer.quote(name)}")
         for p in live:
-            conn.execute(
-                projection_tracking.delete().where(
-                    projection_tracking.c.projection.startswith(p.name + SHADOW)
-                )
-            )
+            forget_prefixed_positions(conn, p.name + SHADOW)
             forget_prefixed(conn, p.name + SHADOW)

@@ -18,12 +18,12 @@ from eventsourcing.persistence import Notification
 from sqlalchemy import Engine
 
 from infra.eventstore import LedgerStore
-from infra.readstore import lock_positions
 from infra.recorders import END_OF_STREAMS
+from infra.tracking import lock_every_source
 from services.projections.base import Projection
+from services.projections.batch import dispatch
 from services.projections.isolate import Isolation
 from services.projections.parked import HELD, SetAside, parked_rows, release, tried_again
-from services.projections.runner import dispatch
 
 
 @dataclass
@@ -57,7 +57,8 @@ def _retry_stream(
     store: LedgerStore, engine: Engine, p: Projection, stream_id: str, batch: int, outcome: RetryOutcome
 ) -> None:
     with engine.begin() as conn:
-        lock_positions(conn, [p.name])
+        # Every source's tracking rows: with Kafka, the workers of every partition take turns too.
+        lock_every_source(conn, [p.name])
         # Read under the lock: the live runner may have held more behind, another retry applied some.
         rows = parked_rows(conn, p.name, stream_id)
         if not rows:

@@ -16,16 +16,15 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from eventsourcing.persistence import Notification
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from infra.eventstore import LedgerStore
-from infra.readstore import lock_positions, reached_position, set_position, tracked_position
+from infra.tracking import LOG, lock_positions, reached_position, set_position, tracked_position
 from infra.transient import is_transient
-from services.projections.base import Notified, Projection, TimedProjection
-from services.projections.isolate import Isolation, Undecodable
-from services.projections.parked import held_streams, parked_summary, set_aside
+from services.projections.base import Projection, TimedProjection
+from services.projections.batch import apply_batch
+from services.projections.parked import parked_summary
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +41,9 @@ class ProjectionRunner:
         self.engine = engine
         self.projections = list(projections)
         self.batch_size = batch_size
+        # The sources `position` reads: this runner's (LOG), or the Kafka
+        # partitions' (KAFKA) where workers of a consumer group apply the log.
+        self.kind = LOG
         # Called (from the runner's thread) after each batch `run` commits:
         # reads waiting for a position poll at once (services/waiting.py).
         self.after_batch: list[Callable[[], None]] = []
@@ -50,7 +52,7 @@ class ProjectionRunner:
     def position(self) -> int:
         """The position every read model has reached (what reads may rely on)."""
         with self.engine.connect() as conn:
-            return reached_position(conn, [p.name for p in self.projections])
+            return reached_position(conn, [p.name for p in self.projections], self.kind)
 
     def parked(self) -> dict[str, int]:
         """How many events each projection has set aside (0 for none): what
@@ -77,16 +79,8 @@ class ProjectionRunner:
         if not notifications:
             return 0
         last = notifications[-1].id
-        held = held_streams(conn, [p.name for p in self.projections])
-        for p, share in zip(
-            self.projections, dispatch(self.store, notifications, self.projections), strict=True
-        ):
-            # A projection ahead of the others (after a rebuild of it alone) skips what it has.
-            mine = [(pos, ev) for pos, ev in share if pos > positions[p.name]]
-            if mine:
-                isolation = Isolation(p.name, held[p.name])
-                isolation.apply(conn, p.apply, mine)
-                set_aside(conn, p.name, isolation.set_aside)
+        apply_batch(conn, self.store, self.projections, notifications, positions)
+        for p in self.projections:
             if last > positions[p.name]:
                 set_position(conn, p.name, last)
         return len(notifications)
@@ -133,7 +127,7 @@ class ProjectionRunner:
             try:
                 if time.monotonic() - last_tick >= tick_every:
                     last_tick = time.monotonic()
-                    self._tick_safely()
+                    self.tick_safely()
                 head = self.store.head_position()
                 if idle_at is not None and head <= idle_at:
                     stop.wait(idle_sleep)
@@ -156,7 +150,7 @@ class ProjectionRunner:
                 idle_at = None
                 stop.wait(1.0)
 
-    def _tick_safely(self) -> None:
+    def tick_safely(self) -> None:
         """`tick`, whose failure must not stop the batches behind it (a rule
         coming into force that some student's records cannot be recomputed
         under): logged once while it keeps failing the same way, tried again
@@ -170,22 +164,3 @@ class ProjectionRunner:
             self._tick_failure = failure
         else:
             self._tick_failure = None
-
-
-def dispatch(
-    store: LedgerStore, notifications: Sequence[Notification], projections: Sequence[Projection]
-) -> list[list[Notified]]:
-    """Each projection's share of the notifications, decoded once; topics no
-    projection reads are never decoded. An entry the mapper cannot decode is
-    an `Undecodable` in the share of every projection that reads its topic
-    (`Isolation` sets it aside)."""
-    wanted = frozenset().union(*(p.topics for p in projections))
-    decoded = [(n.id, n.topic, _decode(store, n)) for n in notifications if n.topic in wanted]
-    return [[(pos, ev) for pos, topic, ev in decoded if topic in p.topics] for p in projections]
-
-
-def _decode(store: LedgerStore, n: Notification) -> object:
-    try:
-        return store.mapper.to_domain_event(n)
-    except Exception as e:
-        return Undecodable(n, e)

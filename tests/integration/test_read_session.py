@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 from fastapi.testclient import TestClient
 
-from infra.readstore import reached_position, set_position
 from infra.settings import load_settings
+from infra.tracking import reached_position, set_position
 from services.app import create_app
 from services.bootstrap import Ledger
 from tests.conftest import AUTH, BOOT

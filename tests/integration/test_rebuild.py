@@ -214,7 +214,7 @@ def test_an_interrupted_rebuild_leaves_nothing_behind_the_next_one(client: TestC
     names = set(inspect(ledger.engine).get_table_names())
     assert not any("__r" in n for n in names), sorted(names)
     with ledger.engine.connect() as conn:
-        tracked = {r[0] for r in conn.exec_driver_sql("SELECT projection FROM projection_tracking")}
+        tracked = {r[0] for r in conn.exec_driver_sql("SELECT projection FROM projection_positions")}
     assert tracked == {"catalog", "mastery"}
     assert read_model_rows(ledger) == before
 
