@@ -20,15 +20,17 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from domain.rules.status import RuleVersion
-from infra.readmodels import enrolments, schools, students
+from infra.readmodels import classes, enrolments, schools, students
 from services.catalog import Catalog
 
 CHUNK = 1000  # ids per IN list: well under SQLite's and PostgreSQL's parameter limits
 PAGE = 1000  # students per page of the mastery and roster kinds
 
 
-Placement = dict[str, Any]  # a student's school_id, grade and class_ids: row columns, built once a student
-UNPLACED: Placement = {"school_id": None, "grade": None, "class_ids": []}  # unknown to the roster (see above)
+# A student's school_id, grade, class_ids and class_course_ids: row columns, built once a student.
+Placement = dict[str, Any]
+# A student unknown to the roster (see above).
+UNPLACED: Placement = {"school_id": None, "grade": None, "class_ids": [], "class_course_ids": []}
 
 
 def chunks(ids: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
@@ -42,42 +44,54 @@ class Roster:
         self.engine = read_models
 
     def placements(self, student_ids: Iterable[str]) -> dict[str, Placement]:
-        """Each student's school, grade and classes (sorted) as the roster stands."""
+        """Each student's school, grade and classes (sorted) as the roster stands,
+        with each class's OneRoster course (None for a class given none)."""
         found: dict[str, tuple[str, str]] = {}
-        classes_of: dict[str, list[str]] = {}
+        classes_of: dict[str, list[tuple[str, str | None]]] = {}
         with self.engine.connect() as conn:
             for chunk in chunks(student_ids):
                 q = select(students.c.student_id, students.c.school_id, students.c.grade).where(
                     students.c.student_id.in_(chunk)
                 )
                 found.update({sid: (school, grade) for sid, school, grade in conn.execute(q)})
-                e = enrolments.c
-                q = select(e.student_id, e.class_id).where(e.student_id.in_(chunk)).order_by(e.class_id)
-                for enrolled in conn.execute(q):
-                    classes_of.setdefault(enrolled.student_id, []).append(enrolled.class_id)
-        return {
-            sid: {"school_id": school, "grade": grade, "class_ids": classes_of.get(sid, [])}
-            for sid, (school, grade) in found.items()
-        }
+                e, c = enrolments.c, classes.c
+                q = (
+                    select(e.student_id, e.class_id, c.course_id)
+                    .outerjoin(classes, c.class_id == e.class_id)
+                    .where(e.student_id.in_(chunk))
+                    .order_by(e.class_id)
+                )
+                for sid, cid, course in conn.execute(q):
+                    classes_of.setdefault(sid, []).append((cid, course))
+        placed: dict[str, Placement] = {}
+        for sid, (school, grade) in found.items():
+            enrolled = classes_of.get(sid, [])
+            placed[sid] = {
+                "school_id": school,
+                "grade": grade,
+                "class_ids": [cid for cid, _ in enrolled],
+                "class_course_ids": [course for _, course in enrolled],
+            }
+        return placed
 
     def school_exists(self, school_id: str) -> bool:
         with self.engine.connect() as conn:
             q = select(schools.c.school_id).where(schools.c.school_id == school_id)
             return conn.execute(q).first() is not None
 
-    def school_students(self, school_id: str) -> frozenset[str]:
+    def school_students(self, school_ids: frozenset[str]) -> frozenset[str]:
         with self.engine.connect() as conn:
-            q = select(students.c.student_id).where(students.c.school_id == school_id)
+            q = select(students.c.student_id).where(students.c.school_id.in_(sorted(school_ids)))
             return frozenset(conn.execute(q).scalars())
 
-    def student_pages(self, school_id: str | None, page: int = PAGE) -> Iterator[list[str]]:
-        """Every student (of `school_id`, if given) by id, a page at a time (keyset:
+    def student_pages(self, school_ids: frozenset[str] | None, page: int = PAGE) -> Iterator[list[str]]:
+        """Every student (of `school_ids`, if given) by id, a page at a time (keyset:
         no page is read twice or skipped while rows are added)."""
         last = ""  # ids are never empty
         while True:
             q = select(students.c.student_id).where(students.c.student_id > last)
-            if school_id is not None:
-                q = q.where(students.c.school_id == school_id)
+            if school_ids is not None:
+                q = q.where(students.c.school_id.in_(sorted(school_ids)))
             with self.engine.connect() as conn:
                 ids = list(conn.execute(q.order_by(students.c.student_id).limit(page)).scalars())
             if not ids:
