@@ -105,40 +105,56 @@ NO_CURRICULUM: dict[str, Any] = {"subject": None, "course": None, "unit": None}
 
 @dataclass(frozen=True)
 class _Objective:
-    stream_version: int
-    columns: dict[str, Any]  # subject, course, unit: row columns, built once an objective version
+    columns: dict[str, Any]  # subject, course, unit: row columns, built once an export
     versions: tuple[RuleVersion, ...]  # known at the export's start
 
 
 class Curriculum:
-    """The catalog's objectives as an export reads them: known at its start."""
+    """The catalog's objectives as an export reads them: each looked up once
+    an export, the first time a row names it, as known at the export's start.
+
+    The mastery kind replays one student at a time; asking the catalog for
+    each student's objectives cost a query for their stream heads per student
+    (bench/RESULTS.md, "Exports"). An export is one cut, so one reading of an
+    objective serves all its rows: every objective an exported event names
+    existed before the cut (ingest checks it), and a change made to one while
+    the export streams is not the export's to show.
+    """
 
     def __init__(self, catalog: Catalog, known_at: datetime) -> None:
         self.catalog = catalog
         self.known_at = known_at
-        self._seen: dict[str, _Objective] = {}  # every objective met so far (a catalog is small)
-        self._loaded: dict[str, _Objective] = {}
+        self._seen: dict[str, _Objective | None] = {}  # None: not in the catalog (a catalog is small)
 
     def load(self, objective_ids: Iterable[str]) -> None:
-        """Fetch these objectives (once per batch: one query for the heads)."""
-        self._loaded = {}
-        for oid, view in self.catalog.get_many(objective_ids).items():
-            entry = self._seen.get(oid)
-            if entry is None or entry.stream_version != view.stream_version:
-                columns = {"subject": view.subject, "course": view.course, "unit": view.unit}
-                entry = _Objective(view.stream_version, columns, view.versions_known_at(self.known_at))
-                self._seen[oid] = entry
-            self._loaded[oid] = entry
+        """Look up those of these objectives not met before (one query for all of them)."""
+        new = {oid for oid in objective_ids if oid not in self._seen}
+        if not new:
+            return
+        found = self.catalog.get_many(new)
+        for oid in new:
+            view = found.get(oid)
+            self._seen[oid] = (
+                None
+                if view is None
+                else _Objective(
+                    {"subject": view.subject, "course": view.course, "unit": view.unit},
+                    view.versions_known_at(self.known_at),
+                )
+            )
+
+    def _entry(self, objective_id: str | None) -> _Objective | None:
+        return self._seen.get(objective_id) if objective_id else None
 
     def columns(self, objective_id: str | None) -> dict[str, Any]:
-        entry = self._loaded.get(objective_id) if objective_id else None
+        entry = self._entry(objective_id)
         return entry.columns if entry is not None else NO_CURRICULUM
 
     def versions(self, objective_id: str | None) -> tuple[RuleVersion, ...]:
-        entry = self._loaded.get(objective_id) if objective_id else None
+        entry = self._entry(objective_id)
         return entry.versions if entry is not None else ()
 
     def versions_of(self, objective_ids: Iterable[str | None]) -> dict[str, tuple[RuleVersion, ...]]:
         """The rule versions of those of these objectives the catalog has (a
         replay gives the others no status)."""
-        return {oid: self._loaded[oid].versions for oid in objective_ids if oid and oid in self._loaded}
+        return {oid: e.versions for oid in objective_ids if oid and (e := self._entry(oid)) is not None}
