@@ -165,8 +165,7 @@ BODIES: dict[tuple[str, str], Callable[[World, Target], Any]] = {
 }
 QUERIES: dict[tuple[str, str], Callable[[Target], dict[str, str]]] = {
     ("GET", "/v1/contradictions"): lambda t: {"school_id": t.school},
-    # A leader exports its schools' students: school_id out of its scope is an unknown school.
-    ("GET", "/v1/export"): lambda t: {"kind": "events", "school_id": t.school},
+    ("GET", "/v1/export"): lambda t: {"kind": "events", "school_id": t.school},  # a leader's: its school
     ("GET", "/v1/classes"): lambda t: {"school_id": t.school},
 }
 # A list: what it lists of a target (the ids it holds, and which of the target's is looked for).
