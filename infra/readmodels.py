@@ -78,6 +78,11 @@ class CatalogTables:
                 Column("name", String, nullable=False),
                 Column("school_id", String, nullable=False, index=True),
                 Column("teacher_ids", JSON, nullable=False),
+                # The class's OneRoster course (SchoolClass.CourseAssigned); null
+                # for a class given none (PUT /v1/classes carries no course).
+                Column("course_id", String),
+                Column("course_title", String),
+                Column("course_code", String),
             ),
             enrolments=Table(
                 "rm_enrolments" + suffix,

@@ -62,13 +62,15 @@ def export(
     """Export learning events, status changes, the roster or the catalog, streamed.
 
     Columns and types of each kind: docs/exports.md. Kind events: position,
-    event_id, type, student_id, school_id, grade, class_ids, objective_id,
-    subject, course, unit, occurred_at, recorded_at, recorded_by, correct,
-    total, percent, rubric_level, score (0-1), payload (JSON text); a benchmark
+    event_id, type, student_id, school_id, grade, class_ids, class_course_ids,
+    objective_id, subject, course, unit, occurred_at, recorded_at,
+    recorded_by, correct, total, percent, rubric_level, score (0-1), payload
+    (JSON text); a benchmark
     gives a row per result. Kind mastery: the student's and objective's
     columns, event_id, type, occurred_at, recorded_at, voided, status_before,
     status_after, changed and the event's score columns. Kind roster: a row
-    per student with name, grade, school and class lists. Kind objectives:
+    per student with name, grade, school and class lists (ids, names,
+    OneRoster courses). Kind objectives:
     one row per objective with the rule in force. In CSV a list is written
     with its items joined by ';'.
     """

@@ -42,7 +42,13 @@ def _refuse(source: Path | str, problems: list[Problem]) -> NoReturn:
 
 @import_app.command("case")
 def case(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="a CASE 1.1 CFPackage, as JSON")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE_OR_URL",
+            help="a CASE 1.1 CFPackage as JSON: a file, or an http(s) URL to fetch it from",
+        ),
+    ],
     rule: Annotated[str | None, typer.Option("--rule", help=_RULE_HELP)] = None,
     rules: Annotated[
         Path | None,
@@ -61,6 +67,10 @@ def case(
 ) -> None:
     """Import a CASE 1.1 package's items as objectives, `precedes` as prerequisites.
 
+    The package is a file or a URL (http:// or https://, e.g. a CASE provider's
+    /ims/case/v1p0/CFPackages/{id}); a URL that does not answer a JSON body
+    within 30 s and 64 MB is refused in one line, nothing imported.
+
     The leaves of the isChildOf tree become objectives (id: humanCodingScheme,
     else identifier; statement: fullStatement); the item under the CFDocument
     is their course, their parent their unit; sequence is their place in the
@@ -69,6 +79,7 @@ def case(
     """
     from pydantic import TypeAdapter, ValidationError
 
+    from services.case_source import SourceUnreadable, read_source
     from services.ingest.case_package import read_package
     from services.ingest.case_rules import rule_choice
     from services.ingest.case_tree import PackageRefused
@@ -87,9 +98,13 @@ def case(
     except PackageRefused as e:
         _refuse("the rules", e.problems)
     try:
-        plan = read_package(_read(file, "the package"), choice, start)
+        data = read_source(source)
+    except SourceUnreadable as e:
+        die(str(e))
+    try:
+        plan = read_package(data, choice, start)
     except PackageRefused as e:
-        _refuse(file, e.problems)
+        _refuse(source, e.problems)
     what = f"{len(plan.objectives):,} objectives from {plan.title!r}"
     ignored = ", ".join(f"{n} {kind}" for kind, n in plan.ignored.items())
     notes = (
@@ -97,7 +112,7 @@ def case(
     )
     notes += f"; associations ignored: {ignored}" if ignored else ""
     if check:
-        print(f"{file}: {what} ready to import ({notes}); nothing was stored")
+        print(f"{source}: {what} ready to import ({notes}); nothing was stored")
         return
     done = _write(data_dir, plan)
     print(

@@ -67,6 +67,14 @@ def oneroster(
             summary = RosterImporter(ledger.store, ledger.engine, ledger.keys, ledger.runner.catch_up).run(
                 path, progress
             )
+            # The read models show the import before the command returns, as
+            # `mastery export` brings them up itself: a token scoped to a class
+            # just imported (`token create --scope class:ID`) checks them, and
+            # no service may be running yet. Safe beside one (each batch locks
+            # the projections' positions).
+            progress("projecting", 0, 1)
+            ledger.runner.catch_up()
+            progress("projecting", 1, 1)
     except ImportRefused as e:
         for problem in e.problems:
             print(problem, file=sys.stderr)

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from services.access_records import AccessDep, recording_for
-from services.errors import NotReady
+from services.errors import NotFound, NotReady
 from services.export.export import Cut, ExportKind, Stores, plan_export, take_cut
 from services.export.filters import Filters, refuse_unfit
 from services.export.formats import MEDIA_TYPES, Format
@@ -28,7 +28,9 @@ from services.inputs import Id, Time
 from services.waiting import PositionWatcher, TooManyWaiting
 
 router = APIRouter(prefix="/v1")
-EXPORTERS = ("admin", "auditor", "analyst")
+# A leader reads everything of its schools' students (CONTRACT.md §3), so it
+# exports them, named, and no one else (docs/exports.md, "Who may export").
+EXPORTERS = ("admin", "auditor", "analyst", "leader")
 _KIND = (
     "events: every learning event (a benchmark: a row per result); mastery: status changes; "
     "roster: a row per student with their classes; objectives: the catalog"
@@ -69,7 +71,10 @@ async def get_export(
 ) -> StreamingResponse:
     require_role(who, *EXPORTERS)
     analyst = who.role == "analyst"
-    filters = refuse_unfit(kind, Filters(school_id, start, end))  # before any wait
+    scope = frozenset(who.scoped("school")) if who.role == "leader" else None
+    filters = refuse_unfit(kind, Filters(school_id, start, end, scope))  # before any wait
+    if scope is not None and school_id is not None and school_id not in scope:
+        raise NotFound(f"no school {school_id!r}")  # out of scope reads as absent, as in the roster reads
     cut = await run_in_threadpool(take_cut, store)
     # The export reads the log itself, cut at its head: every position a write
     # has answered is in it at once. One beyond the head is not there yet.

@@ -28,6 +28,8 @@ PLACEMENT = (
     Col("school_id", "str", nullable=True),
     Col("grade", "str", nullable=True),
     Col("class_ids", "list"),
+    # Each class's OneRoster course (sourcedId), in class_ids' order; null for a class without one.
+    Col("class_course_ids", "list"),
 )
 
 # What the objective is part of (the catalog).
@@ -85,6 +87,8 @@ ROSTER_COLUMNS = (
     Col("school_name", "str", nullable=True),
     Col("class_ids", "list"),
     Col("class_names", "list"),
+    Col("class_course_ids", "list"),  # in class_ids' order; null for a class without a course
+    Col("class_course_titles", "list"),
 )
 
 OBJECTIVE_COLUMNS = (

@@ -7,6 +7,8 @@
   a window that quietly did nothing would read as a filtered file.
 * `school_id` keeps the students whose school, in the roster at the
   export's start, is that one. The catalog belongs to no school.
+* `scope` is not a parameter: the schools of a leader's token, which keep
+  its export to their students as `school_id` would (docs/exports.md).
 
 A filter a kind does not take is refused (422, naming it), as an unknown
 query parameter is.
@@ -29,6 +31,12 @@ class Filters:
     school_id: str | None = None
     start: datetime | None = None  # `from`, included
     end: datetime | None = None  # `to`, excluded
+    scope: frozenset[str] | None = None  # a leader's schools; school_id, if given, is one of them
+
+    @property
+    def schools(self) -> frozenset[str] | None:
+        """The schools whose students the export keeps (None: every student)."""
+        return frozenset({self.school_id}) if self.school_id is not None else self.scope
 
     def problems(self, kind: str) -> list[dict[str, Any]]:
         """What is wrong with these filters for `kind`, as problem+json `errors`

@@ -70,7 +70,8 @@ def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
-        return LIST_SEPARATOR.join(value)
+        # A null item (a class without a course) is an empty item, as null is an empty cell.
+        return LIST_SEPARATOR.join("" if v is None else v for v in value)
     return value
 
 

@@ -1,7 +1,7 @@
 """What the roster and catalog kinds contain, read from the read models a page at a time.
 
 * roster: one row per student, with every class the student is enrolled in
-  (lists of class ids and names, in class-id order), so a join with the
+  (lists of class ids, names and OneRoster courses, in class-id order), so a join with the
   events or mastery kinds on `student_id` gives one row per row. A student in
   no class has empty lists. The name is opened with the student's key,
   `[erased]` after an erasure, and absent (null) from a pseudonymised export.
@@ -35,7 +35,7 @@ def roster_batches(
     read_models: Engine, keys: StudentKeys, filters: Filters, redaction: Redaction | None
 ) -> Iterator[Batch]:
     s, e, c = students.c, enrolments.c, classes.c
-    for page in Roster(read_models).student_pages(filters.school_id):
+    for page in Roster(read_models).student_pages(filters.schools):
         with read_models.connect() as conn:
             found = conn.execute(
                 select(s.student_id, s.name, s.grade, s.school_id, schools.c.name)
@@ -43,15 +43,15 @@ def roster_batches(
                 .where(s.student_id.in_(page))
                 .order_by(s.student_id)
             ).all()
-            member: dict[str, list[tuple[str, str]]] = {}
+            member: dict[str, list[tuple[str, str, str | None, str | None]]] = {}
             q = (
-                select(e.student_id, e.class_id, c.name)
+                select(e.student_id, e.class_id, c.name, c.course_id, c.course_title)
                 .join(classes, c.class_id == e.class_id)
                 .where(e.student_id.in_(page))
                 .order_by(e.class_id)
             )
-            for sid, cid, cname in conn.execute(q):
-                member.setdefault(sid, []).append((cid, cname))
+            for sid, cid, cname, course_id, course_title in conn.execute(q):
+                member.setdefault(sid, []).append((cid, cname, course_id, course_title))
         found_keys = keys.for_reading(page) if redaction is None else {}
         rows: Batch = []
         for sid, sealed_name, grade, school_id, school_name in found:
@@ -63,8 +63,10 @@ def roster_batches(
                     "grade": grade,
                     "school_id": school_id,
                     "school_name": school_name,
-                    "class_ids": [cid for cid, _ in enrolled],
-                    "class_names": [name for _, name in enrolled],
+                    "class_ids": [c[0] for c in enrolled],
+                    "class_names": [c[1] for c in enrolled],
+                    "class_course_ids": [c[2] for c in enrolled],
+                    "class_course_titles": [c[3] for c in enrolled],
                 }
             )
         yield rows

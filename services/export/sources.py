@@ -66,10 +66,10 @@ def event_batches(
 ) -> Iterator[Batch]:
     """With `redaction`, no personal data at all; without, opened with each
     student's key (`[erased]` for an erased student)."""
-    # A school's students' streams: the other events are dropped before they are decoded.
+    # The schools' students' streams: the other events are dropped before they are decoded.
     streams = (
-        {learner_stream(s) for s in roster.school_students(filters.school_id)}
-        if filters.school_id is not None
+        {learner_stream(s) for s in roster.school_students(filters.schools)}
+        if filters.schools is not None
         else None
     )
     start = 0
@@ -159,7 +159,7 @@ def mastery_batches(
     redaction: Redaction | None,
 ) -> Iterator[Batch]:
     rows: Batch = []
-    for page in roster.student_pages(filters.school_id):
+    for page in roster.student_pages(filters.schools):
         placements = roster.placements(page)
         for student in page:
             shown = student if redaction is None else redaction.pseudonym(student)

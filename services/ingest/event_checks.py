@@ -14,6 +14,7 @@ from uuid import UUID
 import orjson
 
 from domain.rules.model import Rubric
+from domain.rules.status import rule_in_force
 from infra.eventstore import IndexRow
 from infra.sealing import StudentKey
 from services.catalog import ObjectiveView
@@ -104,7 +105,11 @@ def check_objectives(
         return None
     if isinstance(event, AttemptIn) and event.score.rubric_level is not None:
         loc: list[str | int] = ["body", "events", i, "score", "rubric_level"]
-        rule = view.current_rule.threshold
+        # The level is read under the rule in force when the event occurred (as
+        # its status will be judged and its score exported), not the latest
+        # version: a rubric can change its levels from a date on.
+        version = rule_in_force(view.versions, event.occurred_at)
+        rule = version.rule.threshold if version is not None else None
         if not isinstance(rule, Rubric):
             errors.append(error(loc, "this objective's rule has no rubric levels"))
         elif event.score.rubric_level not in rule.levels:
@@ -117,6 +122,7 @@ def check_objectives(
             )
     return event.objective_id
 
+
 def check_reference(event: EventIn, field: str, target: IndexRow | None) -> str | None:
     if target is None or target.student_id != event.student_id:
         # Another student's event is treated as unknown: never reveal it exists.
@@ -126,4 +132,3 @@ def check_reference(event: EventIn, field: str, target: IndexRow | None) -> str 
     if isinstance(event, RetakeIn) and target.objective_id != event.objective_id:
         return f"{field} names an attempt on another objective ({target.objective_id})"
     return None
-

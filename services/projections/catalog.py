@@ -51,6 +51,7 @@ class CatalogProjection:
             SchoolClass.TeachersChanged,
             SchoolClass.StudentsEnrolled,
             SchoolClass.StudentsUnenrolled,
+            SchoolClass.CourseAssigned,
             StudentProfile.Registered,
             StudentProfile.DetailsChanged,
             # Stores before schema version 2 opened the learning stream with the profile.
@@ -204,6 +205,9 @@ class CatalogProjection:
         conn.execute(t.classes.update().where(where).values(stream_version=ev.originator_version))
         if isinstance(ev, SchoolClass.DetailsChanged):
             conn.execute(t.classes.update().where(where).values(name=ev.name, school_id=ev.school_id))
+        elif isinstance(ev, SchoolClass.CourseAssigned):
+            course = {"course_id": ev.course_id, "course_title": ev.title, "course_code": ev.code}
+            conn.execute(t.classes.update().where(where).values(course))
         elif isinstance(ev, SchoolClass.TeachersChanged):
             conn.execute(t.classes.update().where(where).values(teacher_ids=ev.teacher_ids))
         elif isinstance(ev, SchoolClass.StudentsEnrolled):

@@ -40,11 +40,20 @@ class SchoolsOut(BaseModel):
     next: str | None  # the `after` of the next page; null on the last
 
 
+class CourseOut(BaseModel):
+    """A class's course as the district's roster names it (OneRoster courses.csv)."""
+
+    course_id: str  # the course's sourcedId
+    title: str
+    code: str  # its courseCode ("" when the file gives none)
+
+
 class ClassSummaryOut(BaseModel):
     class_id: str
     name: str
     school_id: str
     teacher_ids: list[str]
+    course: CourseOut | None  # null for a class whose roster gave no course (PUT /v1/classes)
 
 
 class ClassesOut(BaseModel):
@@ -125,13 +134,28 @@ def get_school(school_id: IdPath, read: ReadDep) -> Response:
     return json_response({"school_id": school_id, "name": name}, read.position)
 
 
-_CLASS = select(classes.c.class_id, classes.c.name, classes.c.school_id, classes.c.teacher_ids)
+_CLASS = select(
+    classes.c.class_id,
+    classes.c.name,
+    classes.c.school_id,
+    classes.c.teacher_ids,
+    classes.c.course_id,
+    classes.c.course_title,
+    classes.c.course_code,
+)
 
 
 def _class_summary(row: Any) -> dict[str, Any]:
     """A ClassSummaryOut."""
-    class_id, name, school_id, teacher_ids = row
-    return {"class_id": class_id, "name": name, "school_id": school_id, "teacher_ids": list(teacher_ids)}
+    class_id, name, school_id, teacher_ids, course_id, title, code = row
+    course = None if course_id is None else {"course_id": course_id, "title": title, "code": code}
+    return {
+        "class_id": class_id,
+        "name": name,
+        "school_id": school_id,
+        "teacher_ids": list(teacher_ids),
+        "course": course,
+    }
 
 
 @router.get("/classes", response_model=ClassesOut)

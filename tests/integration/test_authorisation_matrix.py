@@ -74,7 +74,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/v1/district/summary"):                           (R, F, F, F, R, R, R, F),
     ("GET", "/v1/schools/{school_id}/summary/weekly"):         (R, F, F, F, S, R, R, F),
     ("GET", "/v1/district/summary/weekly"):                    (R, F, F, F, R, R, R, F),
-    ("GET", "/v1/export"):                                     (R, F, F, F, F, R, R, F),
+    ("GET", "/v1/export"):                                     (R, F, F, F, S, R, R, F),
     ("GET", "/health"):                                        (OPEN,) * 8,
     ("GET", "/ready"):                                         (OPEN,) * 8,
     ("GET", "/metrics"):                                       (OPEN,) * 8,
@@ -167,7 +167,7 @@ BODIES: dict[tuple[str, str], Callable[[World, Target], Any]] = {
 }
 QUERIES: dict[tuple[str, str], Callable[[Target], dict[str, str]]] = {
     ("GET", "/v1/contradictions"): lambda t: {"school_id": t.school},
-    ("GET", "/v1/export"): lambda t: {"kind": "events"},
+    ("GET", "/v1/export"): lambda t: {"kind": "events", "school_id": t.school},  # a leader's: its school
     ("GET", "/v1/classes"): lambda t: {"school_id": t.school},
 }
 # A list: what it lists of a target (the ids it holds, and which of the target's is looked for).

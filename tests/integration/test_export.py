@@ -301,6 +301,7 @@ def _synthetic(n: int) -> Iterator[list[dict[str, Any]]]:
                 "school_id": "sch1",
                 "grade": "7",
                 "class_ids": [f"c{i % 40}", "c-all"],
+                "class_course_ids": [f"crs{i % 4}", None],
                 "objective_id": f"o{i % 40}",
                 "subject": "math",
                 "course": "algebra-1",

@@ -1,0 +1,112 @@
+"""`mastery import case URL` (issue 13, item 2: FILE_OR_URL) against a real
+HTTP server on a local port (http.server in a thread): the package fetched
+imports as the file does; a 404, a closed port, an HTML page, a body over
+the size cap and a server that does not answer in time are each one line,
+exit 2, nothing stored."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services import case_source
+from tests.helpers import ledger_of
+from tests.integration.test_case_import import DEFAULT_RULE, PACKAGE, RULES, _catalog, _import, store
+
+__all__ = ["store"]  # the fixture, imported for these tests
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/slow.json":
+            time.sleep(3)  # longer than the timeout the test sets
+        super().do_GET()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # keep the test output clean
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[str]:
+    """A web site serving the package, an HTML page and a slow copy, on a free port."""
+    (tmp_path / "lincoln-math.json").write_bytes(PACKAGE.read_bytes())
+    (tmp_path / "slow.json").write_bytes(PACKAGE.read_bytes())
+    (tmp_path / "viewer.html").write_text("<html><body>Sign in to see the framework</body></html>")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _head(client: TestClient) -> int:
+    return ledger_of(client).store.head_position()
+
+
+def test_a_package_at_a_url_imports_as_the_file_does(store: TestClient, site: str) -> None:
+    done = _import(f"{site}/lincoln-math.json", "--rules", RULES, "--rule", DEFAULT_RULE)
+    assert done.exit_code == 0, done.output
+    assert "9 objectives from 'Lincoln Unified Mathematics Competencies': 9 created" in done.stdout
+    head = _head(store)
+    assert len(_catalog(store, head)) == 9
+    from_file = _import(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE)
+    assert "0 created, 0 changed, 9 unchanged" in from_file.stdout  # the same objectives
+    assert _head(store) == head
+
+
+def _refused(store: TestClient, source: str) -> str:
+    head = _head(store)
+    done = _import(source, "--rule", DEFAULT_RULE)
+    assert (done.exit_code, done.stdout) == (2, ""), done.output
+    assert _head(store) == head  # nothing stored
+    (line,) = done.stderr.splitlines()
+    return line
+
+
+def test_a_url_with_nothing_there_is_one_line(store: TestClient, site: str) -> None:
+    assert _refused(store, f"{site}/gone.json") == (
+        f"mastery: {site}/gone.json answered 404 File not found: no package there"
+    )
+
+
+def test_a_closed_port_is_one_line(store: TestClient) -> None:
+    with socket.socket() as s:  # a port nobody listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    line = _refused(store, f"http://127.0.0.1:{port}/lincoln-math.json")
+    assert line.startswith(f"mastery: cannot reach http://127.0.0.1:{port}/lincoln-math.json: ")
+
+
+def test_a_page_that_is_not_json_is_one_line(store: TestClient, site: str) -> None:
+    line = _refused(store, f"{site}/viewer.html")
+    assert line.startswith(f"mastery: {site}/viewer.html answered text/html, not JSON (")
+    assert line.endswith("): no CASE package there")
+
+
+def test_a_body_over_the_cap_is_refused(
+    store: TestClient, site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(case_source, "MAX_BYTES", 1024 * 1024 // 2)  # the fixture is smaller
+    assert _import(f"{site}/lincoln-math.json", "--rule", DEFAULT_RULE, "--check").exit_code == 0
+    monkeypatch.setattr(case_source, "MAX_BYTES", 1000)
+    line = _refused(store, f"{site}/lincoln-math.json")
+    assert line.startswith(f"mastery: {site}/lincoln-math.json answered more than ")
+
+
+def test_a_server_that_does_not_answer_in_time_is_one_line(
+    store: TestClient, site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(case_source, "TIMEOUT_SECONDS", 0.5)
+    assert _refused(store, f"{site}/slow.json") == f"mastery: {site}/slow.json did not answer within 0.5 s"
