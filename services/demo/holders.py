@@ -7,7 +7,8 @@ the same tokens with the same scopes (a token keeps the scopes it was minted
 with).
 
 * the student: a retake waiting for a reflection and an override in their
-  history (the tracker's retakes section and the audit's OVERRIDE);
+  history (the tracker's retakes section and the audit's OVERRIDE), and a
+  goal where such a student has one;
 * the guardian: of that student and two more of the same school, in other
   grades where there are (siblings), preferring ones with retakes waiting;
 * the teacher: of the classes with the most open contradictions with
@@ -55,8 +56,9 @@ class Holders:
         )
 
 
-def _corrections(ledger: Ledger) -> tuple[collections.Counter[str], set[str]]:
-    """(retakes waiting for a reflection, per student; students with a live override)."""
+def _corrections(ledger: Ledger) -> tuple[collections.Counter[str], set[str], set[str]]:
+    """(retakes waiting for a reflection, per student; students with a live
+    override; students with a goal)."""
     lr = learning_records
     with ledger.reader.connect() as conn:
         rows = conn.execute(select(lr.c.event_id, lr.c.student_id, lr.c.record_type, lr.c.body)).all()
@@ -69,7 +71,8 @@ def _corrections(ledger: Ledger) -> tuple[collections.Counter[str], set[str]]:
         if r.record_type == "retake" and (r.student_id, r.body["retake_of"]) not in reflected
     )
     overridden = {r.student_id for r in live if r.record_type == "override"}
-    return waiting, overridden
+    goals = {r.student_id for r in live if r.record_type == "goal"}
+    return waiting, overridden, goals
 
 
 def _open_contradictions(ledger: Ledger) -> collections.Counter[str]:
@@ -82,10 +85,11 @@ def _open_contradictions(ledger: Ledger) -> collections.Counter[str]:
 def choose_holders(ledger: Ledger, district: District) -> Holders:
     sections = district.roster.sections
     section_of = district.roster.section_of()
-    waiting, overridden = _corrections(ledger)
+    waiting, overridden, goals = _corrections(ledger)
     order = {s: n for n, s in enumerate(section_of)}
 
-    both = [s for s in section_of if waiting[s] and s in overridden]
+    # A goal too where one has it (the tracker's goal and chart then say whether it is on track).
+    both = sorted((s for s in section_of if waiting[s] and s in overridden), key=lambda s: s not in goals)
     student = both[0] if both else max(section_of, key=lambda s: (s in overridden, waiting[s], -order[s]))
     school = section_of[student].school_id
 

@@ -78,7 +78,8 @@ def test_demo_loads_once_and_prints_the_same_tokens(tmp_path: Path) -> None:
         classes = {f"class:{s.class_id}": s for s in district.roster.sections}
         teachers = {classes[c].teacher for c in teacher.scopes}
         assert len(teachers) == 1 and teacher.recorded_by == teachers.pop().recorded_by
-        assert set(teacher.scopes) == {c for c, s in classes.items() if s.teacher.recorded_by == teacher.recorded_by}
+        same = {c for c, s in classes.items() if s.teacher.recorded_by == teacher.recorded_by}
+        assert set(teacher.scopes) == same
         # The holders were kept with the demo, so a second run prints the same scopes.
         assert json.loads((tmp_path / "d" / "demo.json").read_text())["holders"]["teacher_classes"]
         printed = [line for line in first.stdout.splitlines() if line.startswith("  ")]

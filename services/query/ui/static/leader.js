@@ -36,14 +36,18 @@
       ? `Suppressed (fewer than 10 students), not drawn: ${names.join(", ")}.` : "";
   }
 
-  function num(v) { return v === null || v === undefined ? HIDDEN : String(v); }
+  /* Two decimals at most (the API's three read as false precision on a page). */
+  function num(v) {
+    if (v === null || v === undefined) return HIDDEN;
+    return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)));
+  }
 
   function drawGrades(summary) {
     const key = (g) => `Grade ${g.grade} · ${g.subject}`;
     document.getElementById("grade-stats").replaceChildren(...summary.groups.map((g) => h("li", {},
       h("span", {}, key(g)),
       g.suppressed ? h("strong", { class: "suppressed" }, HIDDEN)
-        : h("strong", {}, `${g.mastered_per_student_per_week} a week`),
+        : h("strong", {}, `${num(g.mastered_per_student_per_week)} a week`),
       h("span", { class: "detail" }, g.suppressed ? "fewer than 10 students"
         : `per student; ${g.students} students, ${g.mastered} mastered, ${g.in_progress} in progress`))));
     const shown = summary.groups.filter((g) => !g.suppressed);
