@@ -156,6 +156,9 @@ def test_the_leader_school_shows_a_suppressed_class(walk: SignIn, demo: Served, 
     shoot(page, "demo-school")
     page.goto("/ui/district")
     drawn(page, "leader-view")
+    # Every school's numbers; a link only to the leader's own (the others would be a 404).
+    expect(page.locator("#rates-numbers tbody th")).to_have_count(len(demo.district.schools()))
+    expect(page.locator("#rates-numbers tbody th a")).to_have_attribute("href", f"/ui/schools/{school}")
     shoot(page, "demo-district")
 
 
