@@ -38,10 +38,10 @@ test: lint typecheck
 unit: $(TEST_STAMP)
 	$(BIN)/pytest -q tests/unit
 
-# The browser tests' latest screenshots, kept in docs/ for the README.
+# The latest screenshots of `make demo`'s district (tests/browser/test_demo_walk.py), kept in docs/ for the README.
 screenshots:
 	mkdir -p docs/screenshots
-	cp test-artifacts/screenshots/*.png docs/screenshots/
+	cp test-artifacts/screenshots/demo-*.png docs/screenshots/
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench

@@ -147,11 +147,11 @@ def demo(
         _die(f"{busy}; stop what listens there or give --port")
     ledger = _ledger(settings)
     try:
-        loaded, district = prepare(ledger, data_dir, students, seed, err)
+        loaded, district, holders = prepare(ledger, data_dir, students, seed, err)
     except DemoMismatchError as e:
         ledger.close()
         _die(str(e))
-    tokens = demo_tokens(ledger, district)
+    tokens = demo_tokens(ledger, district, holders)
     base = f"http://{host}:{port}"
     out.print(
         ("Loaded" if loaded else "Reusing")
@@ -161,8 +161,8 @@ def demo(
     out.print(f"API: {base}/v1   docs: {base}/docs")
     for t in tokens:
         scope = f" ({', '.join(t.scopes)})" if t.scopes else ""
-        out.print(f"  {t.role:<8} {t.token}{scope}", highlight=False)
-    first_student = district.classes()[0][2][0]
+        out.print(f"  {t.role:<8} {t.token}{scope}", highlight=False, soft_wrap=True)
+    first_student = holders.student
     out.print(
         f'Try: curl -H "Authorization: Bearer {tokens[0].token}" {base}/v1/students/{first_student}/mastery',
         highlight=False,

@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from services.bootstrap import Ledger
 from services.demo.calendar import first_day, local, offset_on, school_days
 from services.demo.district import District
+from services.demo.holders import Holders, choose_holders
 from services.demo.load import backfill, load_roster
 
 MARKER = "demo.json"
@@ -65,8 +66,9 @@ def demo_district(students: int, seed: int, today: datetime) -> tuple[District, 
 
 def prepare(
     ledger: Ledger, data_dir: Path, students: int, seed: int, console: Console
-) -> tuple[bool, District]:
-    """Load the demo unless this data dir already holds it. Returns (loaded now?, district)."""
+) -> tuple[bool, District, Holders]:
+    """Load the demo unless this data dir already holds it. Returns (loaded now?,
+    district, who holds its tokens: services/demo/holders.py)."""
     marker = data_dir / MARKER
     wanted = {"seed": seed, "students": students}
     if marker.exists():
@@ -76,7 +78,13 @@ def prepare(
                 f"{data_dir} holds a demo of {found.get('students')} students with seed {found.get('seed')}; "
                 "use another --data-dir or remove it"
             )
-        return False, demo_district(students, seed, datetime.fromisoformat(found["today"]))[0]
+        district = demo_district(students, seed, datetime.fromisoformat(found["today"]))[0]
+        if "holders" in found:
+            return False, district, Holders.from_json(found["holders"])
+        # A demo loaded before the holders were kept: chosen now, and kept from now on.
+        holders = choose_holders(ledger, district)
+        marker.write_text(json.dumps({**found, "holders": holders.to_json()}))
+        return False, district, holders
     if ledger.store.head_position() > 0:
         raise DemoMismatchError(
             f"{data_dir} holds data but no finished demo (real data, or a demo load that was "
@@ -100,30 +108,31 @@ def prepare(
         bar.update(task, total=events)
         projecting = bar.add_task("read models", total=ledger.store.head_position())
         ledger.runner.catch_up(lambda n: bar.advance(projecting, n))
+    holders = choose_holders(ledger, district)
     # Written last: an interrupted load leaves no marker, and the next run says so.
-    marker.write_text(json.dumps({**wanted, "today": today.isoformat(), "events": events}))
-    return True, district
+    marker.write_text(
+        json.dumps({**wanted, "today": today.isoformat(), "events": events, "holders": holders.to_json()})
+    )
+    return True, district, holders
 
 
-def demo_tokens(ledger: Ledger, district: District) -> list[DemoToken]:
+def demo_tokens(ledger: Ledger, district: District, holders: Holders) -> list[DemoToken]:
     """Tokens derived from the seed, so every run of the same demo prints the same ones.
 
-    The teacher's token is named after the teacher of the first class and
-    scoped to all of their classes, so what it records reads `teacher:<name>`
-    like the year loaded before it. They are secrets only as far as the seed
+    Their holders (services/demo/holders.py) are people whose views show
+    something: the teacher's token is named after that teacher and scoped
+    to all of their classes, so what it records reads `teacher:<name>` like
+    the year loaded before it. They are secrets only as far as the seed
     is: fine for a demo on loopback, never for real data (real tokens come
     from `mastery token create`).
     """
-    first = district.roster.sections[0]
-    taught = tuple(f"class:{s.class_id}" for s in district.roster.sections if s.teacher == first.teacher)
-    student = first.members[0]
+    student = holders.student
     specs: list[tuple[str, tuple[str, ...], str]] = [
         ("admin", (), "demo admin"),
-        ("teacher", taught, first.teacher.name),
+        ("teacher", tuple(f"class:{c}" for c in holders.teacher_classes), holders.teacher_name),
         ("student", (f"student:{student}",), student),
-        # A guardian of two students (of the first class, to be seen beside the teacher's view).
-        ("guardian", tuple(f"student:{s}" for s in first.members[:2]), f"guardian of {student}"),
-        ("leader", (f"school:{first.school_id}",), f"leader of {first.school_id}"),
+        ("guardian", tuple(f"student:{s}" for s in holders.guardian_of), f"guardian of {student}"),
+        ("leader", (f"school:{holders.leader_school}",), f"leader of {holders.leader_school}"),
         ("auditor", (), "demo auditor"),
         ("analyst", (), "demo analyst"),
     ]

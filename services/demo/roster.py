@@ -1,7 +1,7 @@
 """The demo district's schools, teachers and classes, laid out for a number of students.
 
 Middle schools of about 250 students, grades 6 to 8, each grade in sections
-of at most 28: Math 6, Math 7, and in grade 8 Math 8 or (a quarter of the
+of at most 28: Math 6, Math 7, and in grade 8 Math 8 or (a fifth of the
 grade, where it has a dozen students) Algebra 1. A math teacher teaches up
 to five sections of one course. One small school (8 students a grade at
 most, one teacher for all three) keeps every summary cell of its own under
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 SECTION_MAX = 28
 SCHOOL_SIZE = 250
-ALGEBRA_SHARE = 0.25
+ALGEBRA_SHARE = 0.2  # a fifth: at 300 students a class of 9, under the suppression threshold
 SCHOOLS = (
     "Lincoln", "Roosevelt", "Jefferson", "Franklin", "Washington", "Madison", "Hamilton",
     "Kennedy", "Whitman", "Carver", "Douglass", "Parks", "Chavez", "Earhart", "Edison",

@@ -91,8 +91,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data_dir = tmp_path_factory.mktemp("browser") / "demo"
     settings = load_settings(data_dir=data_dir)
     ledger = build_ledger(settings)
-    _, district = prepare(ledger, data_dir, DEMO_STUDENTS, 7, Console(quiet=True))
-    minted = demo_tokens(ledger, district)
+    _, district, holders = prepare(ledger, data_dir, DEMO_STUDENTS, 7, Console(quiet=True))
+    minted = demo_tokens(ledger, district, holders)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, "all", ledger), host="127.0.0.1", port=port, log_level="warning")

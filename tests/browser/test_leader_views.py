@@ -5,6 +5,7 @@ outside the leader's scope is the API's 404."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -13,6 +14,13 @@ from tests.browser.conftest import Served, SignIn
 from tests.browser.test_student_views import loaded
 
 Shoot = Callable[[Page, str], Path]
+
+
+def shown_number(v: float) -> str:
+    """As the page shows a number: two decimals at most, half up on the float's
+    exact value as JavaScript's toFixed rounds (static/leader.js `num`)."""
+    shown = f"{Decimal(v).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
+    return shown.rstrip("0").rstrip(".") if "." in shown else shown
 
 
 def test_the_leader_reads_its_school_by_grade_and_by_class(
@@ -28,7 +36,9 @@ def test_the_leader_reads_its_school_by_grade_and_by_class(
     stats = page.locator("#grade-stats li")
     expect(stats).to_have_count(len(summary["groups"]))
     for i, g in enumerate(summary["groups"]):
-        shown = "suppressed" if g["suppressed"] else f"{g['mastered_per_student_per_week']} a week"
+        shown = (
+            "suppressed" if g["suppressed"] else f"{shown_number(g['mastered_per_student_per_week'])} a week"
+        )
         expect(stats.nth(i)).to_contain_text(shown)
     expect(page.locator("#grades-chart")).to_be_visible()
     expect(page.locator("#units-chart")).to_be_visible()
@@ -45,7 +55,7 @@ def test_the_leader_reads_its_school_by_grade_and_by_class(
     visible = next(u for u in weekly["units"] if not u["suppressed"])
     column = [u["id"] for u in weekly["units"]].index(visible["id"]) + 1
     cells = page.locator(f"#units-numbers tbody tr td:nth-child({column + 1})")
-    expect(cells).to_have_text([str(w["mastered_per_student"]).removesuffix(".0") for w in visible["weeks"]])
+    expect(cells).to_have_text([shown_number(w["mastered_per_student"]) for w in visible["weeks"]])
     found = served.api("leader", f"/v1/contradictions?school_id={school}").json()
     if found:
         expect(page.locator("#contradiction-count")).to_contain_text(f"{len(found)} open")

@@ -5,6 +5,7 @@ holds the generator's own properties)."""
 from __future__ import annotations
 
 import collections
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -69,13 +70,20 @@ def test_demo_loads_once_and_prints_the_same_tokens(tmp_path: Path) -> None:
         statuses = collections.Counter(r.status for r in rows)
         assert statuses["mastered"] and statuses["in_progress"], statuses
         assert {r.student_id for r in rows} >= {f"stu-{i:06d}" for i in range(30)}  # everyone has a history
-        # The teacher's token is the teacher of the first class: what it records reads
-        # as the year loaded before it did.
+        # The teacher's token is a teacher of the district, scoped to all of their
+        # classes: what it records reads as the year loaded before it did.
         teacher = ledger.tokens.authenticate(_tokens(first.stdout)[1])
         district, _ = demo_district(30, 7, datetime.now(UTC))
-        first_class = district.roster.sections[0]
-        assert teacher is not None and teacher.recorded_by == first_class.teacher.recorded_by
-        assert f"class:{first_class.class_id}" in teacher.scopes
+        assert teacher is not None and teacher.scopes
+        classes = {f"class:{s.class_id}": s for s in district.roster.sections}
+        teachers = {classes[c].teacher for c in teacher.scopes}
+        assert len(teachers) == 1 and teacher.recorded_by == teachers.pop().recorded_by
+        same = {c for c, s in classes.items() if s.teacher.recorded_by == teacher.recorded_by}
+        assert set(teacher.scopes) == same
+        # The holders were kept with the demo, so a second run prints the same scopes.
+        assert json.loads((tmp_path / "d" / "demo.json").read_text())["holders"]["teacher_classes"]
+        printed = [line for line in first.stdout.splitlines() if line.startswith("  ")]
+        assert printed == [line for line in again.stdout.splitlines() if line.startswith("  ")]
     finally:
         ledger.close()
 

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from services.query.ui import views
+from services.query.ui.invalid import html_for_pages
 from services.query.ui.pages import HERE, STATIC, SignInRequired, to_sign_in
 from services.query.ui.signin import router as signin_router
 
@@ -35,3 +36,4 @@ def install_ui(app: FastAPI) -> None:
             app.include_router(router)
     app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_exception_handler(SignInRequired, to_sign_in)
+    html_for_pages(app)  # after the app's own handlers, which it wraps

@@ -11,6 +11,8 @@
   const school = root.dataset.schoolId;
   const unit = root.dataset.unit; // "class" in a school, "school" in the district
   const base = school ? `/v1/schools/${enc(school)}/summary` : "/v1/district/summary";
+  // The schools the caller may read: the district's links and contradictions are for these.
+  const readable = school ? Promise.resolve(null) : api("/v1/schools?limit=1000");
   const POINTS = ["circle", "rectRot", "triangle", "rect", "star", "crossRot", "cross"];
   const HIDDEN = "suppressed";
 
@@ -36,14 +38,18 @@
       ? `Suppressed (fewer than 10 students), not drawn: ${names.join(", ")}.` : "";
   }
 
-  function num(v) { return v === null || v === undefined ? HIDDEN : String(v); }
+  /* Two decimals at most (the API's three read as false precision on a page). */
+  function num(v) {
+    if (v === null || v === undefined) return HIDDEN;
+    return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)));
+  }
 
   function drawGrades(summary) {
     const key = (g) => `Grade ${g.grade} · ${g.subject}`;
     document.getElementById("grade-stats").replaceChildren(...summary.groups.map((g) => h("li", {},
       h("span", {}, key(g)),
       g.suppressed ? h("strong", { class: "suppressed" }, HIDDEN)
-        : h("strong", {}, `${g.mastered_per_student_per_week} a week`),
+        : h("strong", {}, `${num(g.mastered_per_student_per_week)} a week`),
       h("span", { class: "detail" }, g.suppressed ? "fewer than 10 students"
         : `per student; ${g.students} students, ${g.mastered} mastered, ${g.in_progress} in progress`))));
     const shown = summary.groups.filter((g) => !g.suppressed);
@@ -56,7 +62,14 @@
       summary.weeks.map((w) => [day(w), ...summary.groups.map((g) => num(cell.get(`${key(g)}|${w}`)?.mastered_per_student))])));
   }
 
-  function drawUnits(weekly, summary) {
+  /* A class, or a school the caller may open (a leader reads the district's
+     numbers but opens only its own schools: no link to a 404). */
+  function unitLink(u, opens) {
+    if (unit === "class") return h("a", { href: `/ui/classes/${enc(u.id)}` }, u.name);
+    return !opens || opens.has(u.id) ? h("a", { href: `/ui/schools/${enc(u.id)}` }, u.name) : u.name;
+  }
+
+  function drawUnits(weekly, summary, opens) {
     const shown = weekly.units.filter((u) => !u.suppressed);
     lineChart("units-chart", weekly.weeks, shown.map((u) => ({ label: u.name,
       data: u.weeks.map((w) => w.mastered_per_student) })));
@@ -78,7 +91,7 @@
     }
     document.getElementById("rates-table").replaceChildren(table("rates-numbers", null,
       [unit === "class" ? "Class" : "School", "Students", "Mastered", "Per student", "Per student per week"],
-      rates.map((u) => [unit === "school" ? h("a", { href: `/ui/schools/${enc(u.id)}` }, u.name) : h("a", { href: `/ui/classes/${enc(u.id)}` }, u.name),
+      rates.map((u) => [unitLink(u, opens),
         num(u.students), num(u.mastered), num(u.mastered_per_student), num(u.mastered_per_student_per_week)]),
       (i) => (rates[i].suppressed ? { class: "suppressed" } : {})));
   }
@@ -112,7 +125,7 @@
   }
 
   async function districtContradictions() {
-    const { schools } = await api("/v1/schools?limit=1000");
+    const { schools } = await readable;
     const rows = await Promise.all(schools.map(async (s) => [s, counts(await api(`/v1/contradictions?school_id=${enc(s.school_id)}`))]));
     document.getElementById("contradictions").replaceChildren(table("contradictions-by-school", "Open contradictions, by school",
       ["School", KINDS.benchmark_below_mastery, KINDS.benchmark_above_status],
@@ -120,7 +133,8 @@
   }
 
   async function load() {
-    const [summary, weekly] = await Promise.all([api(base), api(`${base}/weekly`)]);
+    const [summary, weekly, mine] = await Promise.all([api(base), api(`${base}/weekly`), readable]);
+    const opens = mine ? new Set(mine.schools.map((s) => s.school_id)) : null;
     const el = document.getElementById("leader-summary");
     el.className = "";
     const span = summary.weeks.length ? `${summary.weeks.length} weeks, from the week of ${day(summary.weeks[0])}` : "no week yet";
@@ -131,7 +145,7 @@
       el.textContent += ` The week of ${day(last)} is under way: its numbers are partial.`;
     }
     drawGrades(summary);
-    drawUnits(weekly, summary);
+    drawUnits(weekly, summary, opens);
   }
 
   Promise.all([

@@ -95,7 +95,7 @@
   function drawGoal(t, mastered) {
     const where = document.getElementById("goal");
     if (!t.goal) { where.replaceChildren(h("p", {}, "No goal set yet."), h("p", { class: "hint" },
-      `Mastering ${t.rate_per_week} objectives a week lately.`)); return; }
+      `Mastering about ${t.rate_per_week.toFixed(1)} objectives a week lately.`)); return; }
     const g = t.goal;
     const left = Math.max(0, weeksBetween(new Date(), g.due));
     const need = Math.max(0, g.target_mastered - mastered);
@@ -103,7 +103,7 @@
       h("p", { class: "sentence" }, `Master ${g.target_mastered} objectives by ${day(g.due)}.`),
       h("p", { id: "on-track", class: g.on_track ? "on-track" : "off-track" },
         g.on_track ? "✓ On track" : "✗ Not on track", ": ",
-        `about ${Math.round(g.projected_at_due)} by then at this pace (${t.rate_per_week} a week).`),
+        `about ${Math.round(g.projected_at_due)} by then at this pace (${t.rate_per_week.toFixed(1)} a week).`),
       h("p", { class: "hint" }, need ? `${mastered} mastered so far; ${need} to go` +
         (left ? `, about ${(need / left).toFixed(1)} a week over the ${left} weeks left.` : ".")
         : `${mastered} mastered: reached.`));
