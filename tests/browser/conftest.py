@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import time
@@ -37,6 +38,12 @@ from services.demo.district import District
 from services.demo.prepare import demo_tokens, prepare
 
 CHROMIUM = Path("/usr/bin/chromium")
+# A date as a browser's locale writes one ("Aug 27, 2026", "27 Aug 2026", "8/27/2026"):
+# the pages write the API's ISO dates instead (static/ui.js `day`, `when`).
+LOCALE_DATE = re.compile(
+    r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{1,2}, \d{4}"
+    r"|\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{4}|\b\d{1,2}/\d{1,2}/\d{4}"
+)
 INSTALL = "apt-get update && apt-get install -y chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DEMO_STUDENTS = 60
@@ -76,6 +83,20 @@ class Served:
         """The API as `role` sees it, with its bearer token (what the page should show)."""
         headers = {"Authorization": f"Bearer {self.tokens[role]}"}
         return httpx.get(self.base_url + path, headers=headers, timeout=30)
+
+
+def api_when(moment: str) -> str:
+    """A time as the pages and the API's sentences write it: its own offset's
+    day and minute, "UTC" after one written in UTC."""
+    utc = " UTC" if moment.endswith(("Z", "+00:00")) else ""
+    return f"{moment[:10]} {moment[11:16]}{utc}"
+
+
+def expect_iso_dates_only(page: Page) -> None:
+    """No date on the page in the browser's locale format (what the API never writes)."""
+    text = page.locator("body").inner_text()
+    found = [m.group(0) for m in LOCALE_DATE.finditer(text)]
+    assert not found, f"dates not in the API's ISO form: {found[:5]}"
 
 
 def _free_port() -> int:

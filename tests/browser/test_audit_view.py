@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Served, SignIn
+from domain.records import Score
+from tests.browser.conftest import Served, SignIn, api_when, expect_iso_dates_only
 from tests.browser.test_student_views import loaded
 
 Shoot = Callable[[Page, str], Path]
@@ -25,6 +26,12 @@ def corrected(served: Served) -> tuple[str, list[dict[str, Any]]]:
             if any(e["type"] == "void" for e in events):
                 return sid, events
     raise AssertionError("the demo district has no void")
+
+
+HEIGHTS = (
+    "() => Object.fromEntries([...document.querySelectorAll('#timeline-table tbody tr')]"
+    ".map((r) => [r.dataset.event, r.getBoundingClientRect().height]))"
+)
 
 
 def end_of_day(page: Page, day: str) -> str:
@@ -58,6 +65,15 @@ def test_the_auditor_reads_the_timeline_and_moves_the_as_of_control(
             expect(row).to_contain_text(e["payload"]["reason"])
         if e["type"] == "override":
             expect(row).to_contain_text("OVERRIDE")
+        # Dates as the API's sentences write them; a score as explain reads it.
+        expect(row.locator("th")).to_have_text(api_when(e["occurred_at"]))
+        expect(row.locator("td").first).to_contain_text(api_when(e["recorded_at"]))
+        if e["type"] in ("attempt", "retake"):
+            score = Score.from_dict(e["payload"]["score"]).describe()
+            expect(row.locator("td").nth(4)).to_contain_text(f"form {e['payload']['form']}, {score}")
+    assert any("rubric_level" in e["payload"].get("score", {}) for e in events), "no rubric score to read"
+    expect_iso_dates_only(page)
+    tall = page.evaluate(HEIGHTS)
     page.get_by_label("Show").select_option("corrections")
     corrections = [e for e in events if e["voided"] or e["type"] in ("void", "override")]
     expect(rows).to_have_count(len(corrections))
@@ -84,6 +100,11 @@ def test_the_auditor_reads_the_timeline_and_moves_the_as_of_control(
     # Events after the as-of day are marked as such.
     later = [e for e in events if e["occurred_at"][:10] > first_day]
     expect(page.locator("#timeline-table tbody tr.not-yet")).to_have_count(len(later))
+    # ... by a one-word badge that keeps each row as tall as it was.
+    expect(page.locator("#timeline-table tbody tr.not-yet .mark-later").first).to_contain_text("AFTER")
+    grown = {k: (tall[k], h) for k, h in page.evaluate(HEIGHTS).items() if h > tall[k] + 1}
+    assert not grown, f"rows taller with the as-of badge (before, after): {grown}"
+    expect_iso_dates_only(page)
 
     # Known at, separately: what had been recorded by a day.
     void = next(e for e in events if e["type"] == "void")

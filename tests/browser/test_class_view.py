@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Served, SignIn
+from tests.browser.conftest import Served, SignIn, api_when, expect_iso_dates_only
 
 Shoot = Callable[[Page, str], Path]
 SYMBOLS = {"mastered": "✓", "in_progress": "◐", "not_started": "○"}
+NEXT_SHOWN = 8  # the students "Next objectives" shows before its "Show all" button
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +31,11 @@ def _open_class(page: Page, class_id: str) -> None:
 
 def _map(served: Served, class_id: str) -> dict[str, Any]:
     body: dict[str, Any] = served.api("teacher", f"/v1/classes/{class_id}/mastery-map").json()
+    return body
+
+
+def _map_as(served: Served, role: str, class_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = served.api(role, f"/v1/classes/{class_id}/mastery-map").json()
     return body
 
 
@@ -57,10 +63,13 @@ def test_the_teacher_sees_the_class_and_only_that(sign_in: SignIn, served: Serve
     label = cells.first.get_attribute("aria-label") or ""
     assert label.startswith(f"{first['name']}, {expected['objectives'][0]['objective_id']}: ")
     expect(page.locator("#next-table tbody tr")).to_have_count(len(expected["students"]))
+    if len(expected["students"]) <= NEXT_SHOWN:
+        expect(page.locator("#next-toggle")).to_have_count(0)  # nothing to fold
     groups = served.api("teacher", f"/v1/classes/{class_id}/groups").json()["groups"]
     expect(page.locator("#groups > ul > li")).to_have_count(len(groups))
     found = served.api("teacher", f"/v1/contradictions?class_id={class_id}").json()
     expect(page.locator("#contradictions li")).to_have_count(len(found))
+    expect_iso_dates_only(page)
     shoot(page, "class-teacher")
 
     # Another class: the API's 404, the same page as for a class that does not exist.
@@ -107,9 +116,36 @@ def test_a_cell_opens_the_students_explain(sign_in: SignIn, served: Served, shoo
     for row, line in zip(rows.all(), explain["evidence"], strict=True):
         expect(row).to_contain_text("✓ met" if line["meets_threshold"] else "✗ missed")
         expect(row).to_contain_text(line["reason"])
+        expect(row.locator("td").first).to_have_text(api_when(line["occurred_at"]))
+    expect_iso_dates_only(page)
     shoot(page, "class-explain")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+
+
+def test_next_objectives_fold_behind_a_keyboard_button(sign_in: SignIn, served: Served) -> None:
+    """A long class shows the first students' next objectives and a button
+    (Enter, Space) for the rest; every row stays in the table."""
+    page = sign_in("admin")
+    classes = [c["class_id"] for c in served.api("admin", "/v1/classes").json()["classes"]]
+    sizes = {c: len(_map_as(served, "admin", c)["students"]) for c in classes}
+    class_id = max(classes, key=sizes.__getitem__)
+    n = sizes[class_id]
+    assert n > NEXT_SHOWN, "the demo has a class larger than the folded list"
+    _open_class(page, class_id)
+    expect(page.locator("#next-table tbody tr")).to_have_count(n)
+    shown = page.locator("#next-table tbody tr:visible")
+    expect(shown).to_have_count(NEXT_SHOWN)
+    toggle = page.locator("#next-toggle")
+    expect(toggle).to_have_text(f"Show all {n} students")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(shown).to_have_count(n)
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(toggle).to_have_text(f"Show the first {NEXT_SHOWN} only")
+    page.keyboard.press("Space")
+    expect(shown).to_have_count(NEXT_SHOWN)
 
 
 def test_the_filters_by_unit_and_by_status(sign_in: SignIn, served: Served) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Served, SignIn
+from tests.browser.conftest import Served, SignIn, expect_iso_dates_only
 from tests.browser.test_student_views import loaded
 
 Shoot = Callable[[Page, str], Path]
@@ -46,6 +46,8 @@ def test_the_leader_reads_its_school_by_grade_and_by_class(
     heads = page.locator("#units-numbers thead th")
     expect(heads).to_have_text(["Week of", *[u["name"] for u in weekly["units"]]])
     expect(page.locator("#units-numbers tbody tr")).to_have_count(len(weekly["weeks"]))
+    expect(page.locator("#units-numbers tbody th")).to_have_text([w[:10] for w in weekly["weeks"]])
+    expect_iso_dates_only(page)
     hidden = [u for u in weekly["units"] if u["suppressed"]]
     assert hidden, "the demo's small class should be suppressed"
     expect(page.locator("#units-hidden")).to_contain_text(hidden[0]["name"])

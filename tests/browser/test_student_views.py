@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Served, SignIn
+from domain.records import Score
+from tests.browser.conftest import Served, SignIn, api_when, expect_iso_dates_only
 
 Shoot = Callable[[Page, str], Path]
 
@@ -61,6 +62,16 @@ def expect_tracker_of(page: Page, served: Served, role: str, student_id: str) ->
     history = served.api(role, f"/v1/students/{student_id}/history").json()["events"]
     evidence = [e for e in history if e["type"] in ("attempt", "retake")]
     expect(page.locator("#recent-evidence tbody tr")).to_have_count(min(12, len(evidence)))
+    # Each date as the API writes it, each score as explain reads it (a rubric level by its name).
+    recent = sorted(evidence, key=lambda e: datetime.fromisoformat(e["occurred_at"]), reverse=True)[:12]
+    for row, e in zip(page.locator("#recent-evidence tbody tr").all(), recent, strict=True):
+        expect(row.locator("th")).to_have_text(api_when(e["occurred_at"]))
+        expect(row.locator("td").nth(2)).to_have_text(Score.from_dict(e["payload"]["score"]).describe())
+    week_starts = [p["period_start"][:10] for p in trajectory["points"]]
+    expect(page.locator("#growth-numbers tbody th")).to_have_text(week_starts)
+    if goal is not None:
+        expect(page.locator("#goal")).to_contain_text(f"by {goal['due'][:10]}.")
+    expect_iso_dates_only(page)
     flagged = any("reflection_missing" in o["flags"] for o in mastery["objectives"])
     if flagged:
         expect(page.locator("#retakes-waiting li")).not_to_have_count(0)

@@ -4,8 +4,8 @@
    ?known_at=), beside the status now. All from /v1 with the session cookie. */
 "use strict";
 (function () {
-  const { api, h, STATUS, fail, when } = window.ML;
-  const { scoreText, table, endOfDay, day, isoDay, enc } = window.MLV;
+  const { api, h, STATUS, fail, day, when } = window.ML;
+  const { scoreText, table, endOfDay, isoDay, enc } = window.MLV;
   const root = document.getElementById("audit-view");
   const sid = root.dataset.studentId;
   const base = `/v1/students/${enc(sid)}`;
@@ -38,6 +38,13 @@
     }
   }
 
+  /* A one-word badge (its row greyed too) that keeps a row one line tall; the
+     whole phrase is its tooltip, what a screen reader says, and in the legend. */
+  function badge(word, phrase) {
+    return h("span", { class: "mark mark-later", title: phrase },
+      h("span", { "aria-hidden": "true" }, word), h("span", { class: "sr-only" }, phrase));
+  }
+
   function late(e) { return new Date(e.recorded_at) - new Date(e.occurred_at) >= DAY; }
 
   function shown(e) {
@@ -61,8 +68,8 @@
       if (e.type === "void") marks.push(h("span", { class: "mark mark-void" }, "VOID"));
       if (e.type === "override") marks.push(h("span", { class: "mark mark-override" }, "OVERRIDE"));
       if (late(e)) marks.push(h("span", { class: "mark mark-later" }, "LATE"));
-      if (asOf && new Date(e.occurred_at) > asOf) marks.push(h("span", { class: "mark mark-later" }, "after the as-of date"));
-      if (knownAt && new Date(e.recorded_at) > knownAt) marks.push(h("span", { class: "mark mark-later" }, "not yet recorded at the known-at date"));
+      if (asOf && new Date(e.occurred_at) > asOf) marks.push(badge("AFTER", "after the as-of date"));
+      if (knownAt && new Date(e.recorded_at) > knownAt) marks.push(badge("UNKNOWN", "not yet recorded at the known-at date"));
       const voider = voidOf.get(e.event_id);
       const st = e.status_after ? STATUS[e.status_after] : null;
       return [when(e.occurred_at), h("span", {}, when(e.recorded_at), h("br"), h("span", { class: "detail" }, lag(e))),

@@ -143,7 +143,24 @@
       s.objectives.length > 3 ? ` (+${s.objectives.length - 3})` : "")));
     where.replaceChildren(h("table", { id: "next-table" },
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Student"), h("th", { scope: "col" }, "Ready to learn"))),
-      h("tbody", {}, rows)));
+      h("tbody", {}, rows)), rows.length > NEXT_SHOWN ? showAll(rows) : null);
+  }
+
+  /* A class of 30 would push the groups and contradictions a screen down:
+     the first NEXT_SHOWN students, and a button (a real one: Tab, Enter,
+     Space) that shows the rest and says whether they are shown. */
+  const NEXT_SHOWN = 8;
+  function showAll(rows) {
+    const rest = rows.slice(NEXT_SHOWN);
+    const button = h("button", { type: "button", id: "next-toggle", "aria-controls": "next-table", "aria-expanded": "false" });
+    const set = (open) => {
+      for (const r of rest) r.hidden = !open;
+      button.setAttribute("aria-expanded", String(open));
+      button.textContent = open ? `Show the first ${NEXT_SHOWN} only` : `Show all ${rows.length} students`;
+    };
+    button.addEventListener("click", () => set(button.getAttribute("aria-expanded") !== "true"));
+    set(false);
+    return h("p", {}, button);
   }
 
   function member(m) { return `${m.name} (${m.score_display ?? STATUS[m.status].label})`; }

@@ -5,8 +5,8 @@
    drawn and reads "suppressed" in the tables. */
 "use strict";
 (function () {
-  const { api, h, fail, when } = window.ML;
-  const { table, day, SERIES, chartDefaults, enc } = window.MLV;
+  const { api, h, fail, day, when } = window.ML;
+  const { table, SERIES, chartDefaults, enc } = window.MLV;
   const root = document.getElementById("leader-view");
   const school = root.dataset.schoolId;
   const unit = root.dataset.unit; // "class" in a school, "school" in the district

@@ -4,8 +4,8 @@
    from /v1 with the session cookie (ui.js `ML.api`). */
 "use strict";
 (function () {
-  const { api, h, STATUS, fail, when } = window.ML;
-  const { catalog, flagText, scoreText, table, day, now, SERIES, chartDefaults, enc } = window.MLV;
+  const { api, h, STATUS, fail, day, when } = window.ML;
+  const { catalog, flagText, scoreText, table, now, SERIES, chartDefaults, enc } = window.MLV;
   const root = document.getElementById("student-view");
   const sid = root.dataset.studentId;
   const base = `/v1/students/${enc(sid)}`;

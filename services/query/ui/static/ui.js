@@ -48,9 +48,21 @@ window.ML = (function () {
     where.replaceChildren(h("p", { class: "error", role: "alert" }, `Could not load: ${err.message}`));
   }
 
+  /* Every date and time on the pages, written as the API's own sentences
+     write them (explain's "on 2026-08-27"): the ISO day, and "2026-08-27
+     13:46" where the time matters, read off the RFC 3339 text itself, i.e. in
+     the offset it was written with (an event's own, as the API's words use),
+     so a page and a sentence never name different days. A time in UTC says
+     so ("… 18:50 UTC"): recorded_at and detected_at are written in UTC. */
+  function day(iso) { return iso ? String(iso).slice(0, 10) : ""; }
+
   function when(iso) {
-    return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
+    if (!iso) return "";
+    const text = String(iso);
+    if (text.length < 16 || text[10] !== "T") return day(text);
+    const utc = /(Z|[+-]00:?00)$/.test(text) ? " UTC" : "";
+    return `${text.slice(0, 10)} ${text.slice(11, 16)}${utc}`;
   }
 
-  return { api, h, STATUS, fail, when, csrf, ApiError };
+  return { api, h, STATUS, fail, day, when, csrf, ApiError };
 })();

@@ -30,8 +30,8 @@ window.MLV = (function () {
   function scoreText(score) {
     if (!score) return "";
     if ("correct" in score) return `${score.correct}/${score.total}`;
-    if ("percent" in score) return `${score.percent} %`;
-    if ("rubric_level" in score) return `level ${score.rubric_level}`;
+    if ("percent" in score) return `${Math.round(score.percent * 10) / 10} %`; // to one decimal, as the API's words
+    if ("rubric_level" in score) return score.rubric_level; // a level by its name, as explain writes it
     return "";
   }
 
@@ -64,8 +64,6 @@ window.MLV = (function () {
       `${minutes < 0 ? "-" : "+"}${pad(Math.abs(minutes) / 60)}:${pad(Math.abs(minutes) % 60)}`;
   }
 
-  function day(iso) { return iso ? new Date(iso).toLocaleDateString(undefined, { dateStyle: "medium" }) : ""; }
-
   /* A local YYYY-MM-DD of a time (for date inputs). */
   function isoDay(d) {
     const pad = (n) => String(n).padStart(2, "0");
@@ -91,5 +89,5 @@ window.MLV = (function () {
     window.Chart.defaults.animation = false; // calm, and screenshots are of the final chart
   }
 
-  return { catalog, flagText, scoreText, table, endOfDay, now, day, isoDay, SERIES, chartDefaults, enc };
+  return { catalog, flagText, scoreText, table, endOfDay, now, isoDay, SERIES, chartDefaults, enc };
 })();
