@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(600)  # ~100 s: five processes started, then three workers and a rebuild
 def test_the_kafka_bench_measures_lag_and_catch_up_at_smoke_size(
     kafka_broker_bootstrap: str, tmp_path: Path
 ) -> None:
