@@ -50,12 +50,20 @@ def measure_lag(config: KafkaConfig, tmp: Path, bootstrap: str, run: str) -> dic
         env = kafka_env(s, f"bench-lag-{run}")
         ingest = stack.enter_context(serve(s, TOKEN, "ingest", env_more=env))
         stack.enter_context(serve(s, TOKEN, "relay", env_more=env))
-        for _ in range(2):
-            stack.enter_context(serve(s, TOKEN, "projections", env_more=env))
+        workers = [stack.enter_context(serve(s, TOKEN, "projections", env_more=env)) for _ in range(2)]
         query = stack.enter_context(serve(s, TOKEN, "query", env_more=env))
         head, _ = head_and_position(s)
         wait_position(s, head, 300)  # the roster read back before the clock starts
+        _wait_both_hold_partitions(workers, 300)  # else a late join's rebalance lands in the probe
         return _probe(config, ingest, query, bodies, students)
+
+
+def _wait_both_hold_partitions(workers: list[str], timeout: float) -> None:
+    began = time.perf_counter()
+    while not all("mastery_consumer_partition_position{" in httpx.get(f"{w}/metrics").text for w in workers):
+        if time.perf_counter() - began > timeout:
+            raise SystemExit(f"bench: the workers did not share the partitions within {timeout:g} s")
+        time.sleep(0.2)
 
 
 def _probe(
