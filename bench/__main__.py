@@ -1,7 +1,10 @@
 """`python -m bench`: every figure of DESIGN.md's Performance table, in one run, beside its floor.
 
 `--smoke` runs tiny sizes on SQLite and PostgreSQL with no timing targets
-(the test suite runs it); the full run is PostgreSQL at 1M events.
+(the test suite runs it); the full run is PostgreSQL at 1M events, then the
+run through Kafka (bench/kafka_run.py: write-to-readable lag with every role
+its own process, catch-up with one and two workers; `--no-kafka` skips it).
+The Kafka run's smoke size has a test of its own (tests/kafka/test_kafka_bench.py).
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bench.kafka_roles import KafkaConfig
+from bench.kafka_run import describe as describe_kafka
+from bench.kafka_run import run as run_kafka
 from bench.report import print_table
 from bench.runner import Config, run
 
@@ -44,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lag-load", type=float, default=500.0, help="events/s written while lag is probed")
     p.add_argument("--out", type=Path, default=None, help="JSON file (default bench/results/latest.json)")
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
+    p.add_argument("--no-kafka", action="store_true", help="skip the run through Kafka")
+    p.add_argument(
+        "--kafka-rate", type=float, default=500.0, help="events/s posted while Kafka lag is probed"
+    )
+    p.add_argument("--kafka-backlog", type=int, default=30_000, help="events the Kafka workers catch up on")
     args = p.parse_args(argv)
 
     if args.smoke:
@@ -67,11 +78,24 @@ def main(argv: list[str] | None = None) -> int:
         results["wall_seconds"] = time.perf_counter() - started
         runs[config.backend] = results
         print_table(results, f"Mastery Ledger bench: {config.backend}, {config.events:,} events")
+    kafka: dict[str, Any] | None = None
+    if not args.smoke and not args.no_kafka and "postgres" in runs:
+        # Kafka is MASTERY_BENCH_KAFKA_BOOTSTRAP, else a Tansu broker started for the run.
+        import os
+
+        given = os.environ.get("MASTERY_BENCH_KAFKA_BOOTSTRAP")
+        kafka = run_kafka(
+            KafkaConfig(
+                args.kafka_rate, args.lag_seconds, args.kafka_backlog, seed=args.seed, bootstrap=given
+            )
+        )
+        print(describe_kafka(kafka))
     record = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "smoke": args.smoke,
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": _cpus()},
         "runs": runs,
+        "kafka": kafka,
     }
     out = args.out or RESULTS / ("smoke.json" if args.smoke else "latest.json")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -24,9 +24,15 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def serve(
-    settings: Settings, token: str, role: str = "all", workers: int = 1, timeout: float = 60.0
+    settings: Settings,
+    token: str,
+    role: str = "all",
+    workers: int = 1,
+    timeout: float = 60.0,
+    env_more: dict[str, str] | None = None,
 ) -> Iterator[str]:
-    """Start `mastery serve --role ROLE --workers N` on a free port; yield its base URL."""
+    """Start `mastery serve --role ROLE --workers N` on a free port; yield its base URL.
+    `env_more`: further MASTERY_* settings (the Kafka ones, for bench/kafka_run.py)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -36,6 +42,7 @@ def serve(
     env.pop("MASTERY_DATABASE_URL", None)
     if settings.database_url:
         env["MASTERY_DATABASE_URL"] = settings.database_url
+    env.update(env_more or {})
     cmd = [sys.executable, "-c", "from services.cli import main; main()", "serve", "--port", str(port)]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(

@@ -106,13 +106,21 @@ def create_tables(engine: Engine, tables: Sequence[Table]) -> None:
     store do not trip over each other (SQLAlchemy's create_all checks, then
     creates: two processes both find the table missing). On PostgreSQL the
     caller also holds `schema_turn`: concurrent IF NOT EXISTS can still clash
-    in its catalog."""
-    with engine.begin() as conn:
-        for t in tables:
+    in its catalog.
+
+    A table at a time, and only the indexes that are missing: CREATE INDEX
+    IF NOT EXISTS takes the table's SHARE lock even when the index exists,
+    and held to the end of one transaction over every table, a worker
+    starting beside one that is applying a batch (which holds ROW EXCLUSIVE
+    on some of these tables and wants it on others) deadlocked with it."""
+    for t in tables:
+        with engine.begin() as conn:
             conn.execute(CreateTable(t, if_not_exists=True))
             add_missing_columns(conn, t)
+            present = {ix["name"] for ix in inspect(conn).get_indexes(t.name)}
             for ix in t.indexes:
-                conn.execute(CreateIndex(ix, if_not_exists=True))
+                if ix.name not in present:
+                    conn.execute(CreateIndex(ix, if_not_exists=True))
 
 
 def add_missing_columns(conn: Connection, table: Table) -> None:
