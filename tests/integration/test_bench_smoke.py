@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench_runs import run_bench
 
 
 def test_bench_smoke_runs_every_measure_on_both_backends(tmp_path: Path) -> None:
     out = tmp_path / "smoke.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,  # a hang fails the test; how long it takes is the bench's business, not asserted
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    record = json.loads(out.read_text())
+    bench = run_bench("bench", "--smoke", out=out)
+    record = bench.figures
     assert record["smoke"] is True
     assert set(record["runs"]) == {"sqlite", "postgres"}
     for backend, run in record["runs"].items():
@@ -40,4 +29,4 @@ def test_bench_smoke_runs_every_measure_on_both_backends(tmp_path: Path) -> None
         assert access["recorded"]["n"] == access["not_recorded"]["n"] == 30, backend
         assert access["recorder"]["inserts"] >= 1 and access["recorder"]["enqueue_us"] > 0
     assert run["rebuild"]["workers"] >= 1 and run["ingest"]["processes"] >= 1
-    assert "Mastery Ledger bench: postgres" in proc.stdout
+    assert "Mastery Ledger bench: postgres" in bench.printed

@@ -4,30 +4,19 @@ every request of the class page, beside its floor, and the page in Chromium."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench_runs import run_bench
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_class_page_bench_measures_each_request_and_the_browser(backend: str, tmp_path: Path) -> None:
     out = tmp_path / "class_page.json"
-    args = ["--students", "6", "--objectives", "20", "--reads", "5", "--backend", backend, "--out", str(out)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.class_page", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    record = json.loads(out.read_text())
+    args = ["--students", "6", "--objectives", "20", "--reads", "5", "--backend", backend]
+    bench = run_bench("bench.class_page", *args, out=out)
+    record = bench.figures
     assert record["cells"] == 120 and record["events"] > 20
     assert set(record["requests"]) == {
         "shell",
@@ -44,4 +33,4 @@ def test_class_page_bench_measures_each_request_and_the_browser(backend: str, tm
         "drawn_in_page": 3,
         "explain_click": 3,
     }
-    assert f"class page, {backend}, 6 students × 20 objectives" in proc.stdout
+    assert f"class page, {backend}, 6 students × 20 objectives" in bench.printed

@@ -4,39 +4,18 @@ format of a kind holds the same rows."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench_runs import run_bench
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_export_bench_measures_every_kind_and_format(backend: str, tmp_path: Path) -> None:
     out = tmp_path / "exports.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.export_rate",
-            "--events",
-            "2000",
-            "--backend",
-            backend,
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    record = json.loads(out.read_text())
+    bench = run_bench("bench.export_rate", "--events", "2000", "--backend", backend, out=out)
+    record = bench.figures
     assert record["events"] == 2000 and record["students"] >= 50
     rows: dict[str, set[int]] = {}
     for f in record["exports"]:
@@ -45,4 +24,4 @@ def test_export_bench_measures_every_kind_and_format(backend: str, tmp_path: Pat
     assert {kind: len(counts) for kind, counts in rows.items()} == dict.fromkeys(rows, 1)  # formats agree
     assert rows["roster"] == {record["students"]} and rows["objectives"] == {record["objectives"]}
     assert next(iter(rows["events"])) >= 2000  # a benchmark gives a row per result
-    assert f"exports, {backend}, 2,000 events" in proc.stdout
+    assert f"exports, {backend}, 2,000 events" in bench.printed

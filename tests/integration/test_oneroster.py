@@ -7,10 +7,7 @@ files, roles in roles.csv)."""
 from __future__ import annotations
 
 import io
-import json
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,7 @@ from infra.readmodels import classes, enrolments, schools, students
 from services.bootstrap import Ledger
 from services.cli import app
 from services.imports.oneroster import ImportRefused, RosterImporter
+from tests.bench_runs import run_bench
 from tests.helpers import RULE_9_OF_10, attempt, ledger_of, post, use_store
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "oneroster"
@@ -352,16 +350,7 @@ def test_the_resync_bench_runs_on_both_stores(tmp_path: Path) -> None:
     """`python -m bench.oneroster --smoke`: a generated district imported, re-imported
     unchanged and with 1 % changed, on both stores (the bench's figures are its own)."""
     out = tmp_path / "smoke.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.oneroster", "--smoke", "--out", str(out)],
-        cwd=Path(__file__).parents[2],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    runs = json.loads(out.read_text())["runs"]
+    runs = run_bench("bench.oneroster", "--smoke", out=out).figures["runs"]
     assert set(runs) == {"sqlite", "postgres"}
     for r in runs.values():
         assert r["first"]["summary"]["students"]["created"] == 500
