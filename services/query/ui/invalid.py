@@ -23,7 +23,9 @@ from services.http import adapters
 from services.query.ui.pages import render
 from services.session import session_token
 
-PAGE_PATHS = frozenset({"/", "/sign-in", "/sign-out", "/docs"})
+# Not /docs: every role serves it, the ingest role without dashboards, so it
+# keeps the API's one answer (problem+json) wherever it is asked.
+PAGE_PATHS = frozenset({"/", "/sign-in", "/sign-out"})
 Handler = Callable[[Request, Exception], Awaitable[Response] | Response]
 
 
