@@ -11,25 +11,39 @@ from fastapi.testclient import TestClient
 from infra.settings import Settings, load_settings
 from services.app import create_app
 from services.bootstrap import Ledger, build_ledger
+from tests.distributed import distributed_client
 from tests.kafka_broker import KafkaTopic, create_topic, kafka_bootstrap, unique_name
 from tests.services import fresh_postgres_database
 
 BOOT = "test-bootstrap-token"
 AUTH = {"Authorization": f"Bearer {BOOT}"}
+BACKENDS = ["sqlite", "postgres", "distributed"]
+DISTRIBUTED_PARTITIONS = 3  # a student's events on one of them, the others' watermarks from the relay
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture
-def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """`distributed`: PostgreSQL and a fresh topic and group of the session's
+    Kafka broker (tests/distributed.py), so its apps go through Kafka."""
     if backend == "sqlite":
         yield load_settings(data_dir=tmp_path / "data", bootstrap_token=BOOT)
-    else:
-        with fresh_postgres_database() as url:
-            yield load_settings(data_dir=tmp_path / "data", bootstrap_token=BOOT, database_url=url)
+        return
+    kafka: dict[str, object] = {}
+    if backend == "distributed":
+        topic: KafkaTopic = request.getfixturevalue("new_kafka_topic")(DISTRIBUTED_PARTITIONS)
+        kafka = {
+            "kafka_bootstrap": topic.bootstrap,
+            "kafka_topic": topic.name,
+            "kafka_group": topic.group,
+            "kafka_partitions": topic.partitions,
+        }
+    with fresh_postgres_database() as url:
+        yield load_settings(data_dir=tmp_path / "data", bootstrap_token=BOOT, database_url=url, **kafka)
 
 
 @pytest.fixture
@@ -42,9 +56,12 @@ def ledger(settings: Settings) -> Iterator[Ledger]:
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    """The whole service (role all) in process, with projections running."""
-    with TestClient(create_app(settings)) as c:
+def client(settings: Settings, backend: str) -> Iterator[TestClient]:
+    """The whole service (role all) in process, with projections running; for
+    `distributed`, writes to ingest and reads from query, the relay and a
+    projection worker between them through Kafka (tests/distributed.py)."""
+    started = distributed_client(settings) if backend == "distributed" else TestClient(create_app(settings))
+    with started as c:
         c.headers.update(AUTH)
         yield c
 

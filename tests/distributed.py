@@ -1,0 +1,79 @@
+"""The distributed deployment in one test process (the `distributed` backend).
+
+Four apps, each built by `create_app(settings, role)` exactly as `mastery
+serve --role R` builds it, on one fresh PostgreSQL database and one fresh
+Kafka topic and consumer group: `ingest` takes the writes, `relay` publishes
+the event log to the topic, `projections` (a consumer-group worker) applies
+what comes back from the broker to the read models, and `query` answers the
+reads. Only the broker connects the writes to the reads: the query app runs
+no projections, and the position its reads wait for (`?min_position=`,
+`X-Projection-Position`) is the one the worker recorded per partition.
+
+The test's `client` is one httpx client over the query app whose requests a
+proxy-like transport sends on by what each role serves: a request whose
+method is not GET or HEAD goes to ingest when ingest has a route at that path
+(the writes, backfill, imports), everything else to query (reads, the pages
+and their sign-in form). Cookies and headers live in the one client, as a
+browser's would in front of a reverse proxy.
+
+Apps run in process (each in its TestClient's event loop and threads), not as
+`mastery serve` processes: the same role code, seconds faster per test, and a
+failure's traceback lands in the test. tests/kafka/test_relay_processes.py is
+where the roles run as real processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.routing import Match
+
+from infra.settings import Settings
+from services.app import create_app
+
+WORKER_ROLES = ("relay", "projections")
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _serves(app: FastAPI, method: str, path: str) -> bool:
+    """Whether one of the app's routes has this path (for any method: a
+    proxy routes by path and lets the role answer 405 for the wrong method)."""
+    scope = {"type": "http", "method": method, "path": path, "root_path": ""}
+    return any(route.matches(scope)[0] is not Match.NONE for route in app.routes)
+
+
+class _ByRole(httpx.BaseTransport):
+    """Sends each request to the role that serves it (the module's docstring)."""
+
+    def __init__(self, ingest_app: FastAPI, ingest: httpx.BaseTransport, query: httpx.BaseTransport) -> None:
+        self.ingest_app = ingest_app
+        self.ingest = ingest
+        self.query = query
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        method = request.method.upper()
+        if method not in READ_METHODS and _serves(self.ingest_app, method, request.url.path):
+            return self.ingest.handle_request(request)
+        return self.query.handle_request(request)
+
+    def close(self) -> None:
+        self.ingest.close()
+        self.query.close()
+
+
+@contextlib.contextmanager
+def distributed_client(settings: Settings) -> Iterator[TestClient]:
+    """A client over the four roles (the module's docstring), started in the
+    order a deployment starts them and stopped in reverse."""
+    with contextlib.ExitStack() as stack:
+        for role in WORKER_ROLES:
+            stack.enter_context(TestClient(create_app(settings, role)))
+        ingest_app = create_app(settings, "ingest")
+        ingest = stack.enter_context(TestClient(ingest_app))
+        query = stack.enter_context(TestClient(create_app(settings, "query")))
+        query._transport = _ByRole(ingest_app, ingest._transport, query._transport)
+        yield query
