@@ -17,13 +17,37 @@ from tests.services import fresh_postgres_database
 
 BOOT = "test-bootstrap-token"
 AUTH = {"Authorization": f"Bearer {BOOT}"}
-BACKENDS = ["sqlite", "postgres", "distributed"]
+STORES = ["sqlite", "postgres"]
+BACKENDS = [*STORES, "distributed"]
+STORES_ONLY = "stores_only"
 DISTRIBUTED_PARTITIONS = 3  # a student's events on one of them, the others' watermarks from the relay
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{STORES_ONLY}(reason): runs on the sqlite and postgres backends only, not distributed, for the reason given",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses `backend` (through `settings`, `client`, `ledger`)
+    runs once per backend, but a test marked `stores_only(reason)` (it works
+    one process's store: kills it, reads its files, drives its runner) runs on
+    the two stores only. A test that parametrizes `backend` itself keeps its own."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    if any("backend" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize")):
+        return
+    marker = metafunc.definition.get_closest_marker(STORES_ONLY)
+    if marker is not None and not (marker.args and str(marker.args[0]).strip()):
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: {STORES_ONLY} needs the reason it does not run distributed")
+    metafunc.parametrize("backend", STORES if marker else BACKENDS)
+
+
+@pytest.fixture
+def backend() -> str:
+    raise AssertionError("`backend` is parametrized by pytest_generate_tests")
 
 
 @pytest.fixture
