@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from infra.settings import Settings, load_settings
 from services.app import create_app
 from services.bootstrap import Ledger, build_ledger
-from tests.distributed import distributed_client
+from tests.distributed import distributed_client, kafka_settings
 from tests.kafka_broker import KafkaTopic, create_topic, kafka_bootstrap, unique_name
 from tests.services import fresh_postgres_database
 
@@ -20,14 +20,6 @@ AUTH = {"Authorization": f"Bearer {BOOT}"}
 STORES = ["sqlite", "postgres"]
 BACKENDS = [*STORES, "distributed"]
 STORES_ONLY = "stores_only"
-DISTRIBUTED_PARTITIONS = 3  # a student's events on one of them, the others' watermarks from the relay
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        f"{STORES_ONLY}(reason): runs on the sqlite and postgres backends only, not distributed, for the reason given",
-    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -41,7 +33,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     marker = metafunc.definition.get_closest_marker(STORES_ONLY)
     if marker is not None and not (marker.args and str(marker.args[0]).strip()):
-        raise pytest.UsageError(f"{metafunc.definition.nodeid}: {STORES_ONLY} needs the reason it does not run distributed")
+        msg = f"{metafunc.definition.nodeid}: {STORES_ONLY} needs the reason it does not run distributed"
+        raise pytest.UsageError(msg)
     metafunc.parametrize("backend", STORES if marker else BACKENDS)
 
 
@@ -57,15 +50,8 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
     if backend == "sqlite":
         yield load_settings(data_dir=tmp_path / "data", bootstrap_token=BOOT)
         return
-    kafka: dict[str, object] = {}
-    if backend == "distributed":
-        topic: KafkaTopic = request.getfixturevalue("new_kafka_topic")(DISTRIBUTED_PARTITIONS)
-        kafka = {
-            "kafka_bootstrap": topic.bootstrap,
-            "kafka_topic": topic.name,
-            "kafka_group": topic.group,
-            "kafka_partitions": topic.partitions,
-        }
+    distributed = backend == "distributed"
+    kafka = kafka_settings(request.getfixturevalue("kafka_broker_bootstrap")) if distributed else {}
     with fresh_postgres_database() as url:
         yield load_settings(data_dir=tmp_path / "data", bootstrap_token=BOOT, database_url=url, **kafka)
 
