@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -61,6 +62,30 @@ def apps_of(client: TestClient) -> list[FastAPI]:
     if isinstance(transport, _ByRole):
         return [transport.ingest_app, client.app]  # type: ignore[list-item]
     return [client.app]  # type: ignore[list-item]
+
+
+def openapi_of(client: TestClient) -> dict[str, Any]:
+    """The OpenAPI document a client's requests see: on the distributed
+    backend each role documents its own routes, and the client sees both
+    (each path's methods from both; what the two both hold must be the same)."""
+    if not isinstance(client._transport, _ByRole):
+        r = client.get("/openapi.json")
+        assert r.status_code == 200, r.text
+        whole: dict[str, Any] = r.json()
+        return whole
+    merged: dict[str, Any] = {}
+    for doc in (app.openapi() for app in apps_of(client)):
+        for key, value in doc.items():
+            if key not in ("paths", "components"):
+                merged.setdefault(key, value)
+                continue
+            # A path's methods (a school's PUT on ingest, its GET on query), a kind's components.
+            for name, part in value.items():
+                into = merged.setdefault(key, {}).setdefault(name, {})
+                for inner, item in part.items():
+                    assert into.get(inner, item) == item, f"{key} {name} {inner} differs between the roles"
+                    into[inner] = item
+    return merged
 
 
 def _serves(app: FastAPI, method: str, path: str) -> bool:
