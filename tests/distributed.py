@@ -64,6 +64,15 @@ def apps_of(client: TestClient) -> list[FastAPI]:
     return [client.app]  # type: ignore[list-item]
 
 
+def app_for(client: TestClient, method: str, path: str) -> FastAPI:
+    """The app a request reaches (for a test that drives an app's ASGI interface itself)."""
+    transport = client._transport
+    if isinstance(transport, _ByRole) and transport.goes_to_ingest(method, path):
+        return transport.ingest_app
+    app: FastAPI = client.app  # type: ignore[assignment]
+    return app
+
+
 def openapi_of(client: TestClient) -> dict[str, Any]:
     """The OpenAPI document a client's requests see: on the distributed
     backend each role documents its own routes, and the client sees both
@@ -103,9 +112,12 @@ class _ByRole(httpx.BaseTransport):
         self.ingest = ingest
         self.query = query
 
+    def goes_to_ingest(self, method: str, path: str) -> bool:
+        method = method.upper()
+        return method not in READ_METHODS and _serves(self.ingest_app, method, path)
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        method = request.method.upper()
-        if method not in READ_METHODS and _serves(self.ingest_app, method, request.url.path):
+        if self.goes_to_ingest(request.method, request.url.path):
             return self.ingest.handle_request(request)
         return self.query.handle_request(request)
 
