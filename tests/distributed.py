@@ -64,6 +64,15 @@ def apps_of(client: TestClient) -> list[FastAPI]:
     return [client.app]  # type: ignore[list-item]
 
 
+def another_client(client: TestClient, **options: Any) -> TestClient:
+    """A second client on the same running apps, with its own headers and
+    cookies (a browser), routed as `client` is."""
+    other = TestClient(client.app, **options)
+    if isinstance(client._transport, _ByRole):
+        other._transport = client._transport
+    return other
+
+
 def app_for(client: TestClient, method: str, path: str) -> FastAPI:
     """The app a request reaches (for a test that drives an app's ASGI interface itself)."""
     transport = client._transport
