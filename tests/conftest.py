@@ -11,25 +11,49 @@ from fastapi.testclient import TestClient
 from infra.settings import Settings, load_settings
 from services.app import create_app
 from services.bootstrap import Ledger, build_ledger
+from tests.distributed import distributed_client, kafka_settings
 from tests.kafka_broker import KafkaTopic, create_topic, kafka_bootstrap, unique_name
 from tests.services import fresh_postgres_database
 
 BOOT = "test-bootstrap-token"
 AUTH = {"Authorization": f"Bearer {BOOT}"}
+STORES = ["sqlite", "postgres"]
+BACKENDS = [*STORES, "distributed"]
+STORES_ONLY = "stores_only"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses `backend` (through `settings`, `client`, `ledger`)
+    runs once per backend, but a test marked `stores_only(reason)` (it works
+    one process's store: kills it, reads its files, drives its runner) runs on
+    the two stores only. A test that parametrizes `backend` itself keeps its own."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    if any("backend" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize")):
+        return
+    marker = metafunc.definition.get_closest_marker(STORES_ONLY)
+    if marker is not None and not (marker.args and str(marker.args[0]).strip()):
+        msg = f"{metafunc.definition.nodeid}: {STORES_ONLY} needs the reason it does not run distributed"
+        raise pytest.UsageError(msg)
+    metafunc.parametrize("backend", STORES if marker else BACKENDS)
 
 
 @pytest.fixture
-def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+def backend() -> str:
+    raise AssertionError("`backend` is parametrized by pytest_generate_tests")
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """`distributed`: PostgreSQL and a fresh topic and group of the session's
+    Kafka broker (tests/distributed.py), so its apps go through Kafka."""
     if backend == "sqlite":
         yield load_settings(data_dir=tmp_path / "data", bootstrap_token=BOOT)
-    else:
-        with fresh_postgres_database() as url:
-            yield load_settings(data_dir=tmp_path / "data", bootstrap_token=BOOT, database_url=url)
+        return
+    distributed = backend == "distributed"
+    kafka = kafka_settings(request.getfixturevalue("kafka_broker_bootstrap")) if distributed else {}
+    with fresh_postgres_database() as url:
+        yield load_settings(data_dir=tmp_path / "data", bootstrap_token=BOOT, database_url=url, **kafka)
 
 
 @pytest.fixture
@@ -42,9 +66,12 @@ def ledger(settings: Settings) -> Iterator[Ledger]:
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    """The whole service (role all) in process, with projections running."""
-    with TestClient(create_app(settings)) as c:
+def client(settings: Settings, backend: str) -> Iterator[TestClient]:
+    """The whole service (role all) in process, with projections running; for
+    `distributed`, writes to ingest and reads from query, the relay and a
+    projection worker between them through Kafka (tests/distributed.py)."""
+    started = distributed_client(settings) if backend == "distributed" else TestClient(create_app(settings))
+    with started as c:
         c.headers.update(AUTH)
         yield c
 

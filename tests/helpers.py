@@ -38,11 +38,14 @@ def seed_roster(
     objectives: dict[str, dict[str, Any]] | None = None,
     school: str = "sch1",
     class_id: str | None = "c1",
-) -> None:
-    assert c.put(f"/v1/schools/{school}", json={"name": "Lincoln Middle"}).status_code in (200, 201)
+) -> int:
+    """PUT a school, students, objectives and a class; return the last write's
+    position once the read models reflect it (through Kafka, on the
+    distributed backend, that is not at once)."""
+    writes = [c.put(f"/v1/schools/{school}", json={"name": "Lincoln Middle"})]
     for s in students:
-        r = c.put(f"/v1/students/{s}", json={"name": f"Student {s}", "grade": "7", "school_id": school})
-        assert r.status_code in (200, 201), r.text
+        student = {"name": f"Student {s}", "grade": "7", "school_id": school}
+        writes.append(c.put(f"/v1/students/{s}", json=student))
     for oid, rule in (objectives or {"o1": RULE_9_OF_10}).items():
         body = {
             "statement": f"Objective {oid}",
@@ -52,14 +55,15 @@ def seed_roster(
             "rule": rule,
             "effective_from": "2026-08-01T00:00:00Z",
         }
-        r = c.put(f"/v1/objectives/{oid}", json=body)
-        assert r.status_code in (200, 201), r.text
+        writes.append(c.put(f"/v1/objectives/{oid}", json=body))
     if class_id:
-        r = c.put(
-            f"/v1/classes/{class_id}",
-            json={"name": "7B", "school_id": school, "teacher_ids": ["t1"], "student_ids": list(students)},
-        )
+        body = {"name": "7B", "school_id": school, "teacher_ids": ["t1"], "student_ids": list(students)}
+        writes.append(c.put(f"/v1/classes/{class_id}", json=body))
+    for r in writes:
         assert r.status_code in (200, 201), r.text
+    position = max(int(r.json()["position"]) for r in writes)
+    assert projected(ledger_of(c), position), f"the read models did not reach {position}"
+    return position
 
 
 def attempt(

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import psycopg
+import pytest
 
 from services.middleware import EVENTS_BODY_LIMIT
 from tests.e2e import test_serve_process
@@ -22,6 +23,8 @@ from tests.e2e.test_serve_process import OBJECTIVES, TOKEN, Server, seed
 # Its fixtures: a `mastery serve` on each store.
 server = test_serve_process.server
 server_env = test_serve_process.server_env
+
+pytestmark = pytest.mark.stores_only("one `mastery serve` process (role all) whose store's tables it drops")
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

@@ -27,6 +27,10 @@ import pytest
 from tests.helpers import RULE_9_OF_10, attempt, new_id
 from tests.services import fresh_postgres_database
 
+# One `mastery serve` (role all) per store, killed and restarted; the roles as
+# processes of their own through Kafka are tests/kafka/test_relay_processes.py.
+pytestmark = pytest.mark.stores_only("one `mastery serve` process on one store, killed and restarted")
+
 MASTERY = str(Path(sys.executable).with_name("mastery"))
 TOKEN = "e2e-bootstrap-token"
 START_TIMEOUT = 60.0

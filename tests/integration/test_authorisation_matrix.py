@@ -1,9 +1,9 @@
 """Who may do what (CONTRACT.md §3), as one table: every role × every operation
 of the OpenAPI document × in scope / out of scope / revoked token / expired
-token, and every operation without a token, on both stores (issue 11).
+token, and every operation without a token, on each backend (issue 11).
 
 An operation of the API without a row here fails the test, and so does a role
-without a column: a new endpoint or role cannot be forgotten. One store per
+without a column: a new endpoint or role cannot be forgotten. One deployment per
 backend is seeded once and shared by every cell (module-scoped fixture).
 
 The seeded world: schools sch1 and sch2, each with a student (s1, s2) in a class
@@ -31,7 +31,8 @@ from infra.settings import load_settings
 from infra.tokens import ROLES
 from services.app import create_app
 from services.bootstrap import Ledger
-from tests.conftest import AUTH, BOOT
+from tests.conftest import AUTH, BACKENDS, BOOT
+from tests.distributed import apps_of, distributed_client, kafka_settings
 from tests.helpers import attempt, new_id, post, projected, seed_roster
 from tests.services import fresh_postgres_database
 
@@ -197,13 +198,16 @@ def _objective() -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     data: Path = tmp_path_factory.mktemp("matrix") / "data"
+    distributed = request.param == "distributed"
     with contextlib.ExitStack() as stack:
-        url = stack.enter_context(fresh_postgres_database()) if request.param == "postgres" else None
-        settings = load_settings(data_dir=data, bootstrap_token=BOOT, database_url=url)
-        c = stack.enter_context(TestClient(create_app(settings)))
+        url = stack.enter_context(fresh_postgres_database()) if request.param != "sqlite" else None
+        kafka = kafka_settings(request.getfixturevalue("kafka_broker_bootstrap")) if distributed else {}
+        settings = load_settings(data_dir=data, bootstrap_token=BOOT, database_url=url, **kafka)
+        deployed = distributed_client(settings) if distributed else TestClient(create_app(settings))
+        c = stack.enter_context(deployed)
         c.headers.update(AUTH)
         for n in ("1", "2"):
             seed_roster(c, students=(f"s{n}",), school=f"sch{n}", class_id=f"c{n}")
@@ -225,8 +229,8 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 def _operations(w: World) -> set[tuple[str, str]]:
-    paths: dict[str, dict[str, Any]] = w.client.app.openapi()["paths"]  # type: ignore[attr-defined]
-    return {(method.upper(), path) for path, item in paths.items() for method in item}
+    apps = apps_of(w.client)  # ingest's and query's operations on the distributed backend
+    return {(m.upper(), path) for app in apps for path, item in app.openapi()["paths"].items() for m in item}
 
 
 def _ask(w: World, call: Call, token: str | None) -> tuple[int, str, Any]:

@@ -21,7 +21,7 @@ from services.demo.load import backfill, load_roster
 from services.demo.prepare import MIGRATED_BY, demo_district
 from services.demo.recording import SYNC_RECORDER
 from services.query.summaries import MIN_CELL_SIZE
-from tests.helpers import ledger_of
+from tests.helpers import ledger_of, projected
 
 MASTERY = str(Path(sys.executable).with_name("mastery"))
 
@@ -112,6 +112,9 @@ def test_a_demo_school_year_as_the_store_shows_it(client: TestClient) -> None:
     happenings = list(district.school_year(cut))
     assert backfill(ledger, iter(happenings), MIGRATED_BY, "demo") == len(happenings)
     head = {"min_position": ledger.store.head_position()}
+    # A year of events is more than a read waits for (5 s) on a loaded machine,
+    # through Kafka above all: the reads below start once it is all applied.
+    assert projected(ledger, head["min_position"], timeout=120)
 
     section = district.roster.sections[0]
     student = section.members[0]

@@ -22,6 +22,10 @@ from services.demo.load import load_roster, write_batches
 from services.export import api
 from tests.conftest import AUTH
 
+# The log-tailing runner driven by hand, and the CLI's own catch-up: where the
+# distributed deployment has Kafka workers instead (tests/kafka hold theirs).
+pytestmark = pytest.mark.stores_only("drives the log-tailing projection runner by hand")
+
 DISTRICT = District(11, 20, heavy_events=0)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from services.inputs import JSON_TOO_DEEP
 from services.middleware import BODY_LIMIT, EVENTS_BODY_LIMIT
 from tests.conftest import AUTH
+from tests.distributed import app_for
 from tests.helpers import attempt, ledger_of, post, seed_roster
 
 MiB = 1024 * 1024
@@ -93,7 +94,8 @@ def test_a_declared_length_over_the_limit_is_413_before_any_of_the_body_is_read(
     client: TestClient, method: str, path: str, limit: int
 ) -> None:
     headers = {**AUTH, **JSON, "content-length": str(limit + 1)}
-    status, body, pulled = _drive(client.app, method, path, _endless(b" " * 65536), headers)
+    app = app_for(client, method, path)  # ingest's, for a write on the distributed backend
+    status, body, pulled = _drive(app, method, path, _endless(b" " * 65536), headers)
     assert status == 413, body
     assert pulled == 0
     assert ledger_of(client).store.head_position() == 0
@@ -112,7 +114,7 @@ def test_a_chunked_body_is_counted_as_it_streams_and_refused_at_its_limit(
 ) -> None:
     chunk = b"[" * 65536
     headers = {**AUTH, **JSON, "transfer-encoding": "chunked"}
-    status, body, pulled = _drive(client.app, method, path, _endless(chunk), headers)
+    status, body, pulled = _drive(app_for(client, method, path), method, path, _endless(chunk), headers)
     assert status == 413, body
     assert pulled == limit // len(chunk) + 1  # the chunk that passed the limit, and not one more
     assert b"larger than" in body
@@ -128,7 +130,8 @@ def test_an_unframed_body_is_counted_too(client: TestClient, method: str, path: 
     goes through unread; should a server hand a body over all the same, it is
     counted as the endpoint reads it."""
     chunk = b"[" * 65536
-    status, body, pulled = _drive(client.app, method, path, _endless(chunk), {**AUTH, **JSON})
+    app = app_for(client, method, path)
+    status, body, pulled = _drive(app, method, path, _endless(chunk), {**AUTH, **JSON})
     assert status == 413, body
     assert pulled == limit // len(chunk) + 1
     assert ledger_of(client).store.head_position() == 0

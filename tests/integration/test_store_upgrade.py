@@ -6,6 +6,7 @@ after the upgrade judge by the same rules."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 
@@ -24,6 +25,7 @@ from tests.helpers import (
 )
 
 
+@pytest.mark.stores_only("a store from before per-source tracking adopts its log-tailing positions")
 def test_a_store_from_before_keeps_its_positions_and_its_rules(settings: Settings) -> None:
     with TestClient(create_app(settings)) as c:
         c.headers.update(AUTH)

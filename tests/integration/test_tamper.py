@@ -354,6 +354,7 @@ def test_writes_without_a_chain_key_store_nothing(client: TestClient) -> None:
     assert ledger_of(client).store.head_position() == head
 
 
+@pytest.mark.stores_only("patches the writing process's recorder in place (not ingest's, there)")
 def test_a_batch_whose_heads_move_before_the_lock_is_chained_from_the_new_heads(
     client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

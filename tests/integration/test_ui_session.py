@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from infra.trust import access_log, secret
 from services.session import SESSION_HOURS, SESSION_KEY, seal, unseal
+from tests.distributed import another_client
 from tests.helpers import attempt, ledger_of, seed_roster
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -22,7 +23,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def _browser(client: TestClient) -> TestClient:
     """A second client on the same running app, with no Authorization header: a browser."""
-    return TestClient(client.app, follow_redirects=False)
+    return another_client(client, follow_redirects=False)  # routed to ingest and query as `client` is
 
 
 def _csrf(page: str) -> str:
