@@ -107,7 +107,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: the service, Playwright and the browser stop
+# once the browser tests are done. Playwright's sync API keeps an asyncio
+# loop running in the main thread while it is open, and every later test
+# that calls asyncio.run() (tests/e2e, test_http_edge, test_waiting) failed
+# with "cannot be called from a running event loop" in a whole-suite run.
+@pytest.fixture(scope="package")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data_dir = tmp_path_factory.mktemp("browser") / "demo"
     settings = load_settings(data_dir=data_dir)
@@ -137,13 +142,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         thread.join(30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright, chromium: Path) -> Iterator[Browser]:
     launched = playwright.chromium.launch(executable_path=str(chromium))
     try:
