@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo test lint typecheck unit bench clean screenshots
+.PHONY: install demo test test-distributed lint typecheck unit bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ typecheck: $(TEST_STAMP)
 
 test: lint typecheck
 	$(BIN)/pytest -q
+
+# Every integration test on the distributed backend too (docs/testing.md): ~20 min more.
+test-distributed: $(TEST_STAMP)
+	MASTERY_TEST_DISTRIBUTED=all $(BIN)/pytest -q tests/integration -k distributed
 
 unit: $(TEST_STAMP)
 	$(BIN)/pytest -q tests/unit

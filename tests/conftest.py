@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +21,29 @@ AUTH = {"Authorization": f"Bearer {BOOT}"}
 STORES = ["sqlite", "postgres"]
 BACKENDS = [*STORES, "distributed"]
 STORES_ONLY = "stores_only"
+# Each distributed test costs ~4-5 s more than on a store (four apps start,
+# a consumer group joins): the whole suite there adds ~20 min on a quiet
+# machine and ~45 under load, too near CI's 90. `make test` runs these
+# modules, the path from ingest through Kafka to query, distributed;
+# `make test-distributed` (MASTERY_TEST_DISTRIBUTED=all) runs every
+# integration test there (docs/testing.md).
+DISTRIBUTED_IN_MAKE_TEST = frozenset(
+    {
+        "test_write_read_path",
+        "test_read_models",
+        "test_rebuild_equals_live",
+        "test_waiting_reads",
+        "test_ingest_http",
+        "test_ingest_batches",
+        "test_authorisation_matrix",
+        "test_poison",
+        "test_ops_endpoints",
+    }
+)
+
+
+def runs_distributed(module: str) -> bool:
+    return os.environ.get("MASTERY_TEST_DISTRIBUTED") == "all" or module in DISTRIBUTED_IN_MAKE_TEST
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -35,7 +59,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if marker is not None and not (marker.args and str(marker.args[0]).strip()):
         msg = f"{metafunc.definition.nodeid}: {STORES_ONLY} needs the reason it does not run distributed"
         raise pytest.UsageError(msg)
-    metafunc.parametrize("backend", STORES if marker else BACKENDS)
+    distributed = marker is None and runs_distributed(metafunc.module.__name__.rpartition(".")[2])
+    metafunc.parametrize("backend", BACKENDS if distributed else STORES)
 
 
 @pytest.fixture
