@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from infra.settings import Settings, load_settings
 from services.app import create_app
 from services.bootstrap import Ledger, build_ledger
 from tests.distributed import distributed_client, kafka_settings
-from tests.kafka_broker import KafkaTopic, create_topic, kafka_bootstrap, unique_name
+from tests.kafka_broker import KafkaTopic, kafka_bootstrap, new_topic
 from tests.services import fresh_postgres_database
 
 BOOT = "test-bootstrap-token"
@@ -112,12 +113,7 @@ def kafka_broker_bootstrap() -> Iterator[str]:
 def new_kafka_topic(kafka_broker_bootstrap: str) -> Callable[[int], KafkaTopic]:
     """Make a fresh topic with the given partition count, and a group of its own."""
 
-    def make(partitions: int) -> KafkaTopic:
-        name = unique_name("mastery-test")
-        create_topic(kafka_broker_bootstrap, name, partitions)
-        return KafkaTopic(kafka_broker_bootstrap, name, unique_name("mastery-group"), partitions)
-
-    return make
+    return functools.partial(new_topic, kafka_broker_bootstrap)
 
 
 @pytest.fixture

@@ -35,25 +35,17 @@ from starlette.routing import Match
 
 from infra.settings import Settings
 from services.app import create_app
-from tests.kafka_broker import create_topic, unique_name
+from tests.kafka_broker import new_topic
 
 WORKER_ROLES = ("relay", "projections")
 PARTITIONS = 3  # a student's events on one of them, the relay's watermarks on all
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
-def kafka_settings(bootstrap: str) -> dict[str, object]:
+def kafka_settings(bootstrap: str) -> dict[str, Any]:
     """The settings of a fresh topic (created with PARTITIONS) and consumer
     group on the broker, so no two tests see each other's events."""
-    topic = unique_name("mastery-test")
-    create_topic(bootstrap, topic, PARTITIONS)
-    group = unique_name("mastery-group")
-    return {
-        "kafka_bootstrap": bootstrap,
-        "kafka_topic": topic,
-        "kafka_group": group,
-        "kafka_partitions": PARTITIONS,
-    }
+    return new_topic(bootstrap, PARTITIONS).settings()
 
 
 def apps_of(client: TestClient) -> list[FastAPI]:

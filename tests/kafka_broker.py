@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from kafka import KafkaAdminClient  # type: ignore[import-untyped]
 from kafka.admin import NewTopic  # type: ignore[import-untyped]
@@ -92,3 +93,19 @@ class KafkaTopic:
     name: str
     group: str
     partitions: int
+
+    def settings(self) -> dict[str, Any]:
+        """The settings (`load_settings` keywords) that point a process at it."""
+        return {
+            "kafka_bootstrap": self.bootstrap,
+            "kafka_topic": self.name,
+            "kafka_group": self.group,
+            "kafka_partitions": self.partitions,
+        }
+
+
+def new_topic(bootstrap: str, partitions: int) -> KafkaTopic:
+    """Create a fresh topic with `partitions`, with a consumer group of its own."""
+    name = unique_name("mastery-test")
+    create_topic(bootstrap, name, partitions)
+    return KafkaTopic(bootstrap, name, unique_name("mastery-group"), partitions)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -21,26 +20,11 @@ from services.app import create_app
 from tests.conftest import AUTH, BOOT
 from tests.helpers import attempt, post, seed_roster
 from tests.kafka.relay_support import check_against_log, check_watermarks, log_rows, read_topic
-from tests.kafka_broker import KafkaTopic, free_port
+from tests.kafka_broker import free_port
 from tests.services import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
 STUDENTS = tuple(f"s{i}" for i in range(12))
-
-
-@pytest.fixture
-def kafka_settings(kafka_topic: KafkaTopic, tmp_path: Path) -> Iterator[Settings]:
-    with fresh_postgres_database() as url:
-        yield load_settings(
-            data_dir=tmp_path / "data",
-            bootstrap_token=BOOT,
-            database_url=url,
-            kafka_bootstrap=kafka_topic.bootstrap,
-            kafka_topic=kafka_topic.name,
-            kafka_partitions=kafka_topic.partitions,
-            relay_batch_size=50,  # many batches, so records and watermarks interleave
-            relay_watermark_seconds=0.2,
-        )
 
 
 def _post_concurrently(c: TestClient, clients: int, batches: int) -> None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,30 +16,14 @@ from sqlalchemy import func, select
 
 from infra.readmodels import learning_records
 from infra.relay_log import published_of, reset
-from infra.settings import Settings, load_settings
+from infra.settings import Settings
 from services.app import create_app
-from tests.conftest import AUTH, BOOT
+from tests.conftest import AUTH
 from tests.helpers import attempt, ledger_of, post, seed_roster
 from tests.kafka_broker import KafkaTopic, create_topic
-from tests.services import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
 STUDENTS = ("s1", "s2", "s3", "s4")
-
-
-@pytest.fixture
-def kafka_settings(kafka_topic: KafkaTopic, tmp_path: Path) -> Iterator[Settings]:
-    with fresh_postgres_database() as url:
-        yield load_settings(
-            data_dir=tmp_path / "data",
-            bootstrap_token=BOOT,
-            database_url=url,
-            kafka_bootstrap=kafka_topic.bootstrap,
-            kafka_topic=kafka_topic.name,
-            kafka_partitions=kafka_topic.partitions,
-            kafka_group=kafka_topic.group,
-            relay_watermark_seconds=0.2,
-        )
 
 
 def _read_at(c: TestClient, position: int, timeout: float = 60.0) -> None:
