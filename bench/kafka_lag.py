@@ -5,10 +5,7 @@ writes one event and reads it back through the query role."""
 from __future__ import annotations
 
 import contextlib
-import random
-import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +22,9 @@ from bench.kafka_roles import (
     role_settings,
     wait_position,
 )
+from bench.lag_probe import paced_load, probe_lag
 from bench.postgres import fresh_database
 from bench.server import serve
-from bench.timing import percentiles
 from infra.kafka_clients import ensure_topic
 from services.bootstrap import build_ledger
 from services.demo.district import District, batches
@@ -69,57 +66,9 @@ def _wait_both_hold_partitions(workers: list[str], timeout: float) -> None:
 def _probe(
     config: KafkaConfig, ingest: str, query: str, bodies: list[bytes], students: list[str]
 ) -> dict[str, Any]:
-    stop = threading.Event()
-    sent: list[int] = []
-
-    def paced() -> None:
-        with httpx.Client(base_url=ingest, headers=AUTH, timeout=120) as lc:
-            next_at = time.perf_counter()
-            for body in bodies:
-                if stop.is_set():
-                    return
-                lc.post("/v1/events", content=body).raise_for_status()
-                sent.append(LOAD_BATCH)
-                next_at += LOAD_BATCH / config.rate
-                stop.wait(max(0.0, next_at - time.perf_counter()))
-
-    rng = random.Random(config.seed + 1)
-    loader = threading.Thread(target=paced, daemon=True)
-    lags: list[float] = []
-    unanswered = 0
     with (
+        paced_load(ingest, AUTH, bodies, LOAD_BATCH, config.rate) as load,
         httpx.Client(base_url=ingest, headers=AUTH, timeout=60) as w,
         httpx.Client(base_url=query, headers=AUTH, timeout=60) as r,
     ):
-        loader.start()
-        started = time.perf_counter()
-        while time.perf_counter() - started < config.seconds and loader.is_alive():
-            student = rng.choice(students)
-            goal = {
-                "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                "type": "goal",
-                "student_id": student,
-                "occurred_at": "2026-06-01T12:00:00Z",
-                "target_mastered": 10,
-                "due": "2026-06-15",
-            }
-            answer = w.post("/v1/events", content=orjson.dumps({"events": [goal]}))
-            answer.raise_for_status()
-            written = time.perf_counter()
-            position = answer.json()["position"]
-            while (
-                r.get(f"/v1/students/{student}/mastery", params={"min_position": position}).status_code != 200
-            ):
-                unanswered += 1  # 503: not there within the query's wait; ask again
-            lags.append(time.perf_counter() - written)
-            time.sleep(0.2)
-        elapsed = time.perf_counter() - started
-        stop.set()
-        loader.join(60)
-    return {
-        **percentiles(lags),
-        "unanswered_503": unanswered,
-        "load_events_per_s": sum(sent) / elapsed,
-        "load_target_per_s": config.rate,
-        "workers": 2,
-    }
+        return {**probe_lag(w, r, students, config.seed + 1, config.seconds, load), "workers": 2}

@@ -63,7 +63,7 @@ def table(results: dict[str, Any], title: str) -> Table:
             f"under {lag['load_events_per_s']:,.0f} events/s",
             _ms(lag),
             "",
-            f"503s: {lag['timeouts_503']}",
+            f"503s: {lag['unanswered_503']}",
             TARGETS["lag"] if key == "embedded_lag" else "",
         )
     put = results.get("profile_put")

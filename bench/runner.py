@@ -22,7 +22,6 @@ import random
 import tempfile
 import threading
 import time
-import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -34,6 +33,7 @@ import orjson
 
 from bench import access_cost
 from bench.floors import copy_floor_postgres, copy_floor_sqlite, decode_floor, raw_mastery_select
+from bench.lag_probe import paced_load, probe_lag
 from bench.postgres import fresh_database
 from bench.profile_put import profile_puts
 from bench.server import serve
@@ -292,60 +292,6 @@ def _lag(
     config: Config,
 ) -> dict[str, Any]:
     """POST one event, then read with min_position until it answers; under a paced batch load."""
-    pace = config.lag_load  # events/s of background load, in batches
-    interval = config.batch / pace
     bodies = [_encode(b) for b in itertools.islice(source, lag_batches(config))]
-    stop = threading.Event()
-    sent: list[int] = []
-
-    def load() -> None:
-        with httpx.Client(base_url=base, headers=AUTH, timeout=120) as lc:
-            next_at = time.perf_counter()
-            for body in bodies:
-                if stop.is_set():
-                    return
-                lc.post("/v1/events", content=body).raise_for_status()
-                sent.append(config.batch)
-                next_at += interval
-                stop.wait(max(0.0, next_at - time.perf_counter()))
-
-    probe_rng = random.Random(config.seed + 1)
-    loader = threading.Thread(target=load, daemon=True)
-    loader.start()
-    lags: list[float] = []
-    writes: list[float] = []
-    timeouts = 0
-    started = time.perf_counter()
-    while time.perf_counter() - started < config.lag_seconds and loader.is_alive():
-        student = probe_rng.choice(students)
-        ev = {
-            "event_id": str(uuid.UUID(int=probe_rng.getrandbits(128), version=4)),
-            "type": "goal",
-            "student_id": student,
-            "occurred_at": "2026-06-01T12:00:00Z",
-            "target_mastered": 10,
-            "due": "2026-06-15",
-        }
-        t0 = time.perf_counter()
-        r = c.post("/v1/events", content=_encode([ev]))
-        r.raise_for_status()
-        t1 = time.perf_counter()
-        position = r.json()["position"]
-        while True:
-            rr = c.get(f"/v1/students/{student}/mastery", params={"min_position": position}, timeout=30)
-            if rr.status_code == 200:
-                break
-            timeouts += 1
-        writes.append(t1 - t0)
-        lags.append(time.perf_counter() - t1)
-        time.sleep(0.2)
-    elapsed = time.perf_counter() - started
-    stop.set()
-    loader.join()
-    return {
-        **percentiles(lags),
-        "write": percentiles(writes),
-        "timeouts_503": timeouts,
-        "load_events_per_s": sum(sent) / elapsed,
-        "load_target_per_s": pace,
-    }
+    with paced_load(base, AUTH, bodies, config.batch, config.lag_load) as load:
+        return probe_lag(c, c, students, config.seed + 1, config.lag_seconds, load)
