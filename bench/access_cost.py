@@ -20,22 +20,19 @@ Two measures, in one process, on a loaded store:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import random
-import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from bench.postgres import fresh_database
+from bench.stores import fresh_store
 from bench.timing import percentiles, timed_gets
 from infra.access_log import Access, AccessRecorder
-from infra.settings import Settings, load_settings
+from infra.settings import Settings
 from infra.trust import open_trust_store
 from services.app import create_app
 from services.bootstrap import build_ledger
@@ -118,17 +115,6 @@ def measure(settings: Settings, students: list[str]) -> dict[str, Any]:
     return {**reads(settings, students), "recorder": recorder(settings)}
 
 
-@contextlib.contextmanager
-def _store(backend: str) -> Iterator[Settings]:
-    with tempfile.TemporaryDirectory(prefix="mastery-bench-") as tmp:
-        data = Path(tmp) / "data"
-        if backend == "sqlite":
-            yield load_settings(data_dir=data, bootstrap_token=TOKEN)
-        else:
-            with fresh_database() as url:
-                yield load_settings(data_dir=data, bootstrap_token=TOKEN, database_url=url)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.access_cost", description=__doc__)
     p.add_argument("--events", type=int, default=100_000)
@@ -138,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     students = max(50, args.events // 200)
     district = District(args.seed, students, heavy_events=0)
-    with _store(args.backend) as settings:
+    with fresh_store(args.backend, bootstrap_token=TOKEN) as settings:
         ledger = build_ledger(settings)
         try:
             load_roster(ledger, district)

@@ -22,15 +22,12 @@ measured in the same run, and the whole page in a real browser.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
 import re
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +36,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bench.class_world import ClassWorld, build
-from bench.postgres import fresh_database
+from bench.stores import fresh_store
 from bench.timing import percentiles, timed_gets
 from infra.readmodels import classes, enrolments, mastery_current, objectives, students
-from infra.settings import Settings, load_settings
+from infra.settings import Settings
 from services.app import create_app
 from services.bootstrap import Ledger, build_ledger
 
@@ -188,17 +185,6 @@ def measure(settings: Settings, students: int, objectives: int, reads: int, seed
     }
 
 
-@contextlib.contextmanager
-def _store(backend: str) -> Iterator[Settings]:
-    with tempfile.TemporaryDirectory(prefix="mastery-bench-") as tmp:
-        data = Path(tmp) / "data"
-        if backend == "sqlite":
-            yield load_settings(data_dir=data, bootstrap_token=TOKEN)
-        else:
-            with fresh_database() as url:
-                yield load_settings(data_dir=data, bootstrap_token=TOKEN, database_url=url)
-
-
 def report(r: dict[str, Any], backend: str) -> None:
     f = r["floor"]
     print(
@@ -224,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--out", type=Path, default=None, help="also write the figures as JSON here")
     args = p.parse_args(argv)
-    with _store(args.backend) as settings:
+    with fresh_store(args.backend, bootstrap_token=TOKEN) as settings:
         result = measure(settings, args.students, args.objectives, args.reads, args.seed)
     report(result, args.backend)
     if args.out is not None:

@@ -17,18 +17,16 @@ Parquet file, counted from the file written.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-from bench.postgres import fresh_database
-from infra.settings import Settings, load_settings
+from bench.stores import fresh_store
+from infra.settings import Settings
 from services.bootstrap import Ledger, build_ledger
 from services.demo.district import District, batches
 from services.demo.load import load_roster, write_batches
@@ -93,15 +91,6 @@ def load(settings: Settings, events: int, students: int, seed: int) -> dict[str,
         ledger.close()
 
 
-@contextlib.contextmanager
-def _store(backend: str, tmp: Path) -> Iterator[Settings]:
-    if backend == "sqlite":
-        yield load_settings(data_dir=tmp / "data")
-    else:
-        with fresh_database() as url:
-            yield load_settings(data_dir=tmp / "data", database_url=url)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.export_rate", description=__doc__)
     p.add_argument("--events", type=int, default=200_000)
@@ -112,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     with (
         tempfile.TemporaryDirectory(prefix="mastery-export-bench-") as tmp,
-        _store(args.backend, Path(tmp)) as s,
+        fresh_store(args.backend, Path(tmp) / "data") as s,
     ):
         store = load(s, args.events, args.students or max(50, args.events // 200), args.seed)
         ledger = build_ledger(s)

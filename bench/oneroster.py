@@ -29,9 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.postgres import fresh_database
+from bench.stores import fresh_store
 from domain.ids import profile_stream
-from infra.settings import load_settings
 from infra.stream_reads import select_streams
 from services.bootstrap import Ledger, build_ledger
 from services.imports.oneroster import RosterImporter
@@ -187,15 +186,8 @@ def zip_size(folder: Path) -> int:
 
 @contextmanager
 def _store(backend: str, root: Path) -> Iterator[Ledger]:
-    if backend == "sqlite":
-        ledger = build_ledger(load_settings(data_dir=root / "store"))
-        try:
-            yield ledger
-        finally:
-            ledger.close()
-        return
-    with fresh_database() as url:
-        ledger = build_ledger(load_settings(data_dir=root / "store", database_url=url))
+    with fresh_store(backend, root / "store") as settings:
+        ledger = build_ledger(settings)
         try:
             yield ledger
         finally:

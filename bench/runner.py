@@ -19,13 +19,11 @@ import itertools
 import math
 import os
 import random
-import tempfile
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,12 +32,12 @@ import orjson
 from bench import access_cost
 from bench.floors import copy_floor_postgres, copy_floor_sqlite, decode_floor, raw_mastery_select
 from bench.lag_probe import paced_load, probe_lag
-from bench.postgres import fresh_database
 from bench.profile_put import profile_puts
 from bench.server import serve
+from bench.stores import fresh_store
 from bench.timing import percentiles, timed_gets
 from bench.verify import measure_verify
-from infra.settings import Settings, load_settings
+from infra.settings import Settings
 from services.bootstrap import Ledger, build_ledger
 from services.demo.district import District, Event, batches
 from services.demo.load import load_roster, write_batches
@@ -79,17 +77,6 @@ class Config:
 
 def _log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-@contextlib.contextmanager
-def _store(config: Config) -> Iterator[Settings]:
-    with tempfile.TemporaryDirectory(prefix="mastery-bench-") as tmp:
-        data = Path(tmp) / "data"
-        if config.backend == "sqlite":
-            yield load_settings(data_dir=data, bootstrap_token=TOKEN)
-        else:
-            with fresh_database(config.keep) as url:
-                yield load_settings(data_dir=data, bootstrap_token=TOKEN, database_url=url)
 
 
 @contextlib.contextmanager
@@ -149,7 +136,7 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
         "generator": "services/demo/district.py",
     }
     bulk = config.events - config.http_events
-    with _store(config) as settings:
+    with fresh_store(config.backend, keep=config.keep, bootstrap_token=TOKEN) as settings:
         source = district.events(config.events, tail=lag_batches(config) * config.batch)  # for the lag load
         first_batches = batches(source, config.batch)
 
@@ -262,7 +249,7 @@ def _embedded_lag(config: Config, district: District, progress: Callable[[str], 
     """The embedded deployment (SQLite, role all in one process): its own store
     with the same district's first events, then the lag under the same load."""
     embedded = replace(config, backend="sqlite")
-    with _store(embedded) as settings:
+    with fresh_store(embedded.backend, keep=embedded.keep, bootstrap_token=TOKEN) as settings:
         tail = lag_batches(config) * config.batch
         source = batches(district.events(config.embedded_events, tail=tail), config.batch)
         with _ledger(settings) as ledger:

@@ -16,9 +16,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,35 +34,17 @@ from services.app import create_app
 from services.bootstrap import build_ledger
 from services.demo.district import District
 from services.demo.prepare import demo_tokens, prepare
+from tests.chromium import ensure_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 # A date as a browser's locale writes one ("Aug 27, 2026", "27 Aug 2026", "8/27/2026"):
 # the pages write the API's ISO dates instead (static/ui.js `day`, `when`).
 LOCALE_DATE = re.compile(
     r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{1,2}, \d{4}"
     r"|\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{4}|\b\d{1,2}/\d{1,2}/\d{4}"
 )
-INSTALL = "apt-get update && apt-get install -y chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DEMO_STUDENTS = 60
 START_TIMEOUT = 60.0
-
-
-def ensure_chromium() -> Path:
-    """Debian's Chromium, installed with apt when absent (as root), else a failure saying how."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if os.geteuid() != 0:
-        pytest.fail(
-            f"the browser tests need Debian's Chromium at {CHROMIUM}; install it as root with: {INSTALL}"
-            " (or: sudo sh -c '" + INSTALL + "')",
-            pytrace=False,
-        )
-    done = subprocess.run(["sh", "-c", INSTALL], capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not CHROMIUM.exists():
-        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        pytest.fail(f"could not install Chromium with `{INSTALL}`:\n" + "\n".join(tail), pytrace=False)
-    return CHROMIUM
 
 
 @pytest.fixture(scope="session")

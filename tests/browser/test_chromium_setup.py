@@ -7,21 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import conftest
+from tests.chromium import INSTALL, ensure_chromium
 
 
 def test_without_chromium_and_root_the_tests_fail_saying_how(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(conftest, "CHROMIUM", tmp_path / "no-chromium")
     monkeypatch.setattr("os.geteuid", lambda: 1000)
     with pytest.raises(pytest.fail.Exception) as failed:
-        conftest.ensure_chromium()
-    assert "apt-get update && apt-get install -y chromium" in str(failed.value)
+        ensure_chromium(tmp_path / "no-chromium")
+    assert INSTALL == "apt-get update && apt-get install -y chromium" and INSTALL in str(failed.value)
 
 
-def test_with_chromium_the_path_is_given(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_with_chromium_the_path_is_given(tmp_path: Path) -> None:
     present = tmp_path / "chromium"
     present.touch()
-    monkeypatch.setattr(conftest, "CHROMIUM", present)
-    assert conftest.ensure_chromium() == present
+    assert ensure_chromium(present) == present

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.bench_runs import run_bench
+from tests.chromium import ensure_chromium
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_class_page_bench_measures_each_request_and_the_browser(backend: str, tmp_path: Path) -> None:
+    ensure_chromium()  # else the bench measures no browser, and says so
     out = tmp_path / "class_page.json"
     args = ["--students", "6", "--objectives", "20", "--reads", "5", "--backend", backend]
     bench = run_bench("bench.class_page", *args, out=out)
