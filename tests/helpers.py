@@ -69,6 +69,39 @@ def seed_roster(
     return position
 
 
+def bearer(c: TestClient, role: str, *scopes: str) -> dict[str, str]:
+    """The Authorization header of a new token with `role` and `scopes`."""
+    token = ledger_of(c).tokens.create(role, list(scopes), f"{role}-test")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def seed_summary_school(c: TestClient) -> int:
+    """A school `sch1` of twelve grade-7 learners (class c1) who master o1 in
+    the week of 14 September and half of them o2 the week after, three grade-8
+    learners in class 8A (c8: a cell small enough to suppress) who master o1,
+    and one learner of another school `sch2`; the position of the last write."""
+    big = tuple(f"learner-{i:02d}" for i in range(12))
+    seed_roster(c, students=big, objectives={"o1": RULE_9_OF_10, "o2": RULE_9_OF_10})
+    small = ("eighth-1", "eighth-2", "eighth-3")
+    puts: list[tuple[str, dict[str, Any]]] = [
+        (f"/v1/students/{s}", {"name": s, "grade": "8", "school_id": "sch1"}) for s in small
+    ]
+    puts += [
+        ("/v1/classes/c8", {"name": "8A", "school_id": "sch1", "student_ids": list(small)}),
+        ("/v1/schools/sch2", {"name": "Other"}),
+        ("/v1/students/far-1", {"name": "f", "grade": "7", "school_id": "sch2"}),
+    ]
+    for url, body in puts:
+        r = c.put(url, json=body)
+        assert r.status_code in (200, 201), r.text
+    events = [attempt(s, "o1", correct=10, at="2026-09-15T09:00:00Z") for s in big]
+    events += [attempt(s, "o2", correct=10, at="2026-09-23T09:00:00Z") for s in big[:6]]
+    events += [attempt(s, "o2", correct=3, at="2026-09-23T09:00:00Z") for s in big[6:]]
+    events += [attempt(s, "o1", correct=10, at="2026-09-15T09:00:00Z") for s in small]
+    events.append(attempt("far-1", "o1", correct=10, at="2026-09-15T09:00:00Z"))
+    return int(post(c, *events)["position"])
+
+
 def attempt(
     student: str = "s1",
     objective: str = "o1",

@@ -12,7 +12,17 @@ from sqlalchemy import select
 from domain.growth import week_start
 from services.bootstrap import Ledger
 from services.projections.rebuild import rebuild
-from tests.helpers import RULE_9_OF_10, attempt, ledger_of, new_id, post, projected, seed_roster
+from tests.helpers import (
+    RULE_9_OF_10,
+    attempt,
+    bearer,
+    ledger_of,
+    new_id,
+    post,
+    projected,
+    seed_roster,
+    seed_summary_school,
+)
 
 # A scope each role may hold (infra/tokens.py SCOPE_RULES), for tests of what it may not do.
 FIT = {
@@ -22,11 +32,6 @@ FIT = {
     "analyst": [],
     "ingest": [],
 }
-
-
-def _as(c: TestClient, role: str, *scopes: str) -> dict[str, str]:
-    token = ledger_of(c).tokens.create(role, list(scopes), f"{role}-test")
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _get(c: TestClient, url: str, position: int, **params: Any) -> Any:
@@ -180,7 +185,7 @@ def test_contradictions_scope_and_input(client: TestClient) -> None:
     seed_roster(client, students=("s1",))
     post(client, attempt("s1", "o1", correct=10, at="2026-09-01T09:00:00Z"))
     pos = post(client, _benchmark("s1", "2026-09-10T09:00:00Z", [("o1", 1, 10)]))["position"]
-    mine, other = _as(client, "teacher", "class:c1"), _as(client, "teacher", "class:c9")
+    mine, other = bearer(client, "teacher", "class:c1"), bearer(client, "teacher", "class:c9")
     r = client.get("/v1/contradictions", params={"class_id": "c1", "min_position": pos}, headers=mine)
     assert r.status_code == 200 and len(r.json()) == 1
     assert client.get("/v1/contradictions", params={"class_id": "c1"}, headers=other).status_code == 404
@@ -192,7 +197,9 @@ def test_contradictions_scope_and_input(client: TestClient) -> None:
     assert client.get("/v1/contradictions").status_code == 422
     assert client.get("/v1/contradictions", params={"class_id": "c1", "school_id": "sch1"}).status_code == 422
     for role in ("analyst", "student", "ingest"):
-        r = client.get("/v1/contradictions", params={"class_id": "c1"}, headers=_as(client, role, *FIT[role]))
+        r = client.get(
+            "/v1/contradictions", params={"class_id": "c1"}, headers=bearer(client, role, *FIT[role])
+        )
         assert r.status_code == 403, role
 
 
@@ -254,11 +261,11 @@ def test_trajectory_counts_weeks_and_projects_goals(client: TestClient) -> None:
     assert client.get("/v1/students/s1/trajectory", params={"interval": "fortnight"}).status_code == 422
     assert client.get("/v1/students/nobody/trajectory").status_code == 404
     assert (
-        client.get("/v1/students/s1/trajectory", headers=_as(client, "student", "student:s2")).status_code
+        client.get("/v1/students/s1/trajectory", headers=bearer(client, "student", "student:s2")).status_code
         == 404
     )
-    assert client.get("/v1/students/s1/trajectory", headers=_as(client, "analyst")).status_code == 403
-    own = client.get("/v1/students/s1/trajectory", headers=_as(client, "student", "student:s1"))
+    assert client.get("/v1/students/s1/trajectory", headers=bearer(client, "analyst")).status_code == 403
+    own = client.get("/v1/students/s1/trajectory", headers=bearer(client, "student", "student:s1"))
     assert own.status_code == 200 and own.json()["student_id"] == "s1"
 
 
@@ -320,38 +327,18 @@ def test_class_map_next_and_groups(client: TestClient) -> None:
 
     for path in ("mastery-map", "next", "groups"):
         url = f"/v1/classes/c1/{path}"
-        assert client.get(url, headers=_as(client, "teacher", "class:c1")).status_code == 200
-        assert client.get(url, headers=_as(client, "auditor")).status_code == 200
-        assert client.get(url, headers=_as(client, "teacher", "class:c2")).status_code == 404
+        assert client.get(url, headers=bearer(client, "teacher", "class:c1")).status_code == 200
+        assert client.get(url, headers=bearer(client, "auditor")).status_code == 200
+        assert client.get(url, headers=bearer(client, "teacher", "class:c2")).status_code == 404
         assert client.get(f"/v1/classes/nope/{path}").status_code == 404
         for role in ("student", "guardian", "analyst", "ingest"):
-            assert client.get(url, headers=_as(client, role, *FIT[role])).status_code == 403, role
+            assert client.get(url, headers=bearer(client, role, *FIT[role])).status_code == 403, role
 
 
 def test_school_and_district_summaries_suppress_small_cells(client: TestClient) -> None:
-    big = tuple(f"learner-{i:02d}" for i in range(12))
-    seed_roster(client, students=big, objectives={"o1": RULE_9_OF_10, "o2": RULE_9_OF_10})
-    small = ("eighth-1", "eighth-2", "eighth-3")
-    for s in small:
-        r = client.put(f"/v1/students/{s}", json={"name": s, "grade": "8", "school_id": "sch1"})
-        assert r.status_code in (200, 201)
-    r = client.put("/v1/classes/c8", json={"name": "8A", "school_id": "sch1", "student_ids": list(small)})
-    assert r.status_code in (200, 201)
-    assert client.put("/v1/schools/sch2", json={"name": "Other"}).status_code in (200, 201)
-    assert client.put(
-        "/v1/students/far-1", json={"name": "f", "grade": "7", "school_id": "sch2"}
-    ).status_code in (
-        200,
-        201,
-    )
-    events = [attempt(s, "o1", correct=10, at="2026-09-15T09:00:00Z") for s in big]
-    events += [attempt(s, "o2", correct=10, at="2026-09-23T09:00:00Z") for s in big[:6]]
-    events += [attempt(s, "o2", correct=3, at="2026-09-23T09:00:00Z") for s in big[6:]]
-    events += [attempt(s, "o1", correct=10, at="2026-09-15T09:00:00Z") for s in small]
-    events.append(attempt("far-1", "o1", correct=10, at="2026-09-15T09:00:00Z"))
-    pos = post(client, *events)["position"]
+    pos = seed_summary_school(client)
 
-    analyst = _as(client, "analyst")
+    analyst = bearer(client, "analyst")
     r = client.get("/v1/schools/sch1/summary", params={"min_position": pos}, headers=analyst)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -412,7 +399,7 @@ def test_school_and_district_summaries_suppress_small_cells(client: TestClient) 
 
     assert client.get("/v1/schools/nope/summary").status_code == 404
     for role in ("teacher", "student", "guardian", "ingest"):
-        h = _as(client, role, *FIT[role])
+        h = bearer(client, role, *FIT[role])
         assert client.get("/v1/schools/sch1/summary", headers=h).status_code == 403, role
         assert client.get("/v1/district/summary", headers=h).status_code == 403, role
-    assert client.get("/v1/district/summary", headers=_as(client, "auditor")).status_code == 200
+    assert client.get("/v1/district/summary", headers=bearer(client, "auditor")).status_code == 200

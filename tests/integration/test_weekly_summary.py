@@ -8,12 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.helpers import RULE_9_OF_10, attempt, ledger_of, post, seed_roster
-
-
-def _as(c: TestClient, role: str, *scopes: str) -> dict[str, str]:
-    token = ledger_of(c).tokens.create(role, list(scopes), f"{role}-test")
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import bearer, seed_summary_school
 
 
 def _get(c: TestClient, url: str, position: int, headers: dict[str, str] | None = None) -> Any:
@@ -27,22 +22,9 @@ def _put(c: TestClient, url: str, body: dict[str, Any]) -> None:
 
 
 def test_weekly_learning_by_class_and_by_school_suppresses_small_units(client: TestClient) -> None:
-    big = tuple(f"learner-{i:02d}" for i in range(12))
-    seed_roster(client, students=big, objectives={"o1": RULE_9_OF_10, "o2": RULE_9_OF_10})
-    small = ("eighth-1", "eighth-2", "eighth-3")
-    for s in small:
-        _put(client, f"/v1/students/{s}", {"name": s, "grade": "8", "school_id": "sch1"})
-    _put(client, "/v1/classes/c8", {"name": "8A", "school_id": "sch1", "student_ids": list(small)})
-    _put(client, "/v1/schools/sch2", {"name": "Other"})
-    _put(client, "/v1/students/far-1", {"name": "f", "grade": "7", "school_id": "sch2"})
-    events = [attempt(s, "o1", correct=10, at="2026-09-15T09:00:00Z") for s in big]
-    events += [attempt(s, "o2", correct=10, at="2026-09-23T09:00:00Z") for s in big[:6]]
-    events += [attempt(s, "o2", correct=3, at="2026-09-23T09:00:00Z") for s in big[6:]]
-    events += [attempt(s, "o1", correct=10, at="2026-09-15T09:00:00Z") for s in small]
-    events.append(attempt("far-1", "o1", correct=10, at="2026-09-15T09:00:00Z"))
-    pos = post(client, *events)["position"]
+    pos = seed_summary_school(client)
 
-    analyst = _as(client, "analyst")
+    analyst = bearer(client, "analyst")
     r = client.get("/v1/schools/sch1/summary/weekly", params={"min_position": pos}, headers=analyst)
     assert r.status_code == 200, r.text
     assert "learner-" not in r.text and "eighth-" not in r.text  # names no student
@@ -88,11 +70,11 @@ def test_weekly_learning_by_class_and_by_school_suppresses_small_units(client: T
 
     # Who may read it: as the summaries.
     assert client.get("/v1/schools/nope/summary/weekly").status_code == 404
-    lincoln = _as(client, "leader", "school:sch1")
+    lincoln = bearer(client, "leader", "school:sch1")
     assert _get(client, "/v1/schools/sch1/summary/weekly", pos, lincoln)["units"] == body["units"]
     assert client.get("/v1/schools/sch2/summary/weekly", headers=lincoln).status_code == 404
     assert client.get("/v1/district/summary/weekly", headers=lincoln).status_code == 200
     for role, scopes in (("teacher", ["class:c1"]), ("student", ["learner-00"]), ("ingest", [])):
-        h = _as(client, role, *[f"student:{s}" if role == "student" else s for s in scopes])
+        h = bearer(client, role, *[f"student:{s}" if role == "student" else s for s in scopes])
         assert client.get("/v1/schools/sch1/summary/weekly", headers=h).status_code == 403, role
         assert client.get("/v1/district/summary/weekly", headers=h).status_code == 403, role
