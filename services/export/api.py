@@ -14,10 +14,8 @@ from services.export.export import Cut, ExportKind, Stores, plan_export, take_cu
 from services.export.filters import Filters, refuse_unfit
 from services.export.formats import MEDIA_TYPES, Format
 from services.http import (
-    MIN_POSITION_WAIT,
     CatalogDep,
     EventStoreDep,
-    MinPosition,
     PrincipalDep,
     ReadModelsDep,
     TrustDep,
@@ -25,6 +23,7 @@ from services.http import (
     require_role,
 )
 from services.inputs import Id, Time
+from services.reads import MIN_POSITION_WAIT, MinPosition
 from services.waiting import PositionWatcher, TooManyWaiting
 
 router = APIRouter(prefix="/v1")

@@ -10,8 +10,9 @@ from fastapi import Depends, Query
 
 from services.access_records import PathStudent
 from services.errors import NotFound
-from services.http import EventStoreDep, ReadDep, require_role, scoped_students
+from services.http import EventStoreDep, require_role, scoped_students
 from services.inputs import Time
+from services.reads import ReadDep
 from services.replay import student_exists
 
 AsOf = Annotated[Time | None, Query(description="only evidence that occurred at or before T")]

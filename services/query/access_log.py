@@ -20,8 +20,9 @@ from sqlalchemy import select
 from infra.trust import access_log
 from services.access_records import AccessDep, PathStudent
 from services.errors import NotFound, NotReady
-from services.http import EventStoreDep, ReadDep, TrustDep, json_response
+from services.http import EventStoreDep, TrustDep
 from services.inputs import Position
+from services.reads import ReadDep, json_response
 from services.replay import student_exists
 
 router = APIRouter(prefix="/v1", tags=["students"])

@@ -14,7 +14,7 @@ from domain.rules.assessment import score_text
 from domain.rules.status import Status
 from infra.readmodels import mastery_current
 from services.errors import NotFound
-from services.http import CatalogDep, EventStoreDep, KeysDep, ReadDep, json_response
+from services.http import CatalogDep, EventStoreDep, KeysDep
 from services.inputs import IdPath
 from services.problems import STREAM_BROKEN_ANSWER
 from services.query.access import MomentDep, VisibleStudent
@@ -27,6 +27,7 @@ from services.query.schemas import (
     RuleUsedOut,
 )
 from services.query.scores import Levels, display, levels_of, rubric_levels
+from services.reads import ReadDep, json_response
 from services.replay import Replayer
 
 router = APIRouter(prefix="/v1")

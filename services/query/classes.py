@@ -22,10 +22,11 @@ from infra.readmodels import classes, enrolments, mastery_current, objectives, s
 from infra.tokens import Principal
 from services.access_records import names_students
 from services.errors import NotFound
-from services.http import KeysDep, ReadDep, json_response, require_role
+from services.http import KeysDep, require_role
 from services.inputs import IdPath
 from services.query.schemas import StatusName
 from services.query.scores import Levels, display, rubric_levels
+from services.reads import ReadDep, json_response
 
 router = APIRouter(prefix="/v1", tags=["classes"])
 CLASS_READERS = ("admin", "auditor", "teacher", "leader")

@@ -26,12 +26,13 @@ from infra.readmodels import (
 from infra.tokens import Principal
 from services.access_records import names_students
 from services.errors import InvalidInput, NotFound
-from services.http import ReadDep, json_response, require_role, scoped_students
+from services.http import require_role, scoped_students
 from services.inputs import Id, IdPath
 from services.query.access import VisibleStudent
 from services.query.classes import visible_class
 from services.query.schemas import StatusName
 from services.query.summaries import SummaryOut, summarise
+from services.reads import ReadDep, json_response
 
 router = APIRouter(prefix="/v1")
 _CHUNK = 400

@@ -17,10 +17,10 @@ from sqlalchemy.engine import Connection
 
 from infra.readmodels import objectives
 from services.errors import InvalidInput, NotFound, error
-from services.http import ReadDep, json_response
 from services.inputs import Id, IdPath
 from services.query.pages import DEFAULT_LIMIT, After, Limit, cut
 from services.query.schemas import ObjectiveOut
+from services.reads import ReadDep, json_response
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 o = objectives

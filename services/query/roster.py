@@ -19,11 +19,12 @@ from infra.readmodels import classes, enrolments, schools, students
 from infra.tokens import Principal
 from services.access_records import names_students
 from services.errors import NotFound
-from services.http import KeysDep, ReadDep, json_response, require_role
+from services.http import KeysDep, require_role
 from services.inputs import Id, IdPath
 from services.query.access import VisibleStudent
 from services.query.classes import CLASS_READERS
 from services.query.pages import DEFAULT_LIMIT, After, Limit, cut
+from services.reads import ReadDep, json_response
 
 router = APIRouter(prefix="/v1", tags=["roster"])
 # Every role reads schools: a school names no student. What each may see of them is `_schools_seen`.

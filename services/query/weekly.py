@@ -27,10 +27,11 @@ from sqlalchemy.engine import Connection
 from domain.growth import week_start
 from infra.readmodels import mastery_current
 from services.errors import NotFound
-from services.http import ReadDep, require_role
+from services.http import require_role
 from services.inputs import IdPath
 from services.query.insights import SUMMARY_READERS, visible_school
 from services.query.summaries import MEASURE, MIN_CELL_SIZE, scopes_of, unit_members, weeks_spanning
+from services.reads import ReadDep
 
 router = APIRouter(prefix="/v1", tags=["insights"])
 

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from infra.settings import Settings
 from services.app import create_app
 from services.waiting import PositionWatcher
-from tests.helpers import attempt, ledger_of, post, seed_roster
+from tests.helpers import attempt, ledger_of, post, projected, seed_roster
 
 FLOOD = 100
 LIMIT = 64  # the default of MASTERY_MAX_WAITING_READS
@@ -53,6 +53,9 @@ def _problem_503(r: httpx.Response) -> None:
 def test_a_flood_of_waiting_reads_leaves_ordinary_reads_answering(client: TestClient) -> None:
     seed_roster(client)
     position = post(client, attempt("s1", "o1", correct=9))["position"]
+    # The ordinary reads below ask no min_position: the attempt must be read back first
+    # (through Kafka, on the distributed backend, it is not at once).
+    assert projected(ledger_of(client), position)
     teacher = {"Authorization": f"Bearer {ledger_of(client).tokens.create('teacher', ['class:c1'], 't1')}"}
     watcher = _watcher(client)
 

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.http import render_json
 from services.query.schemas import HistoryOut
+from services.reads import render_json
 
 JSON_VALUES = st.recursive(
     st.none()
