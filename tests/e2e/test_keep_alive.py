@@ -17,12 +17,8 @@ import psycopg
 import pytest
 
 from services.middleware import EVENTS_BODY_LIMIT
-from tests.e2e import test_serve_process
-from tests.e2e.test_serve_process import OBJECTIVES, TOKEN, Server, seed
-
-# Its fixtures: a `mastery serve` on each store.
-server = test_serve_process.server
-server_env = test_serve_process.server_env
+from tests.e2e.serve_process import TOKEN, Server
+from tests.e2e.workload import OBJECTIVES, seed
 
 pytestmark = pytest.mark.stores_only("one `mastery serve` process (role all) whose store's tables it drops")
 

@@ -45,16 +45,8 @@ import httpx
 import pytest
 
 from tests.e2e.schemathesis_hooks import REACHED_ENV
-from tests.e2e.test_serve_process import (
-    OBJECTIVES,
-    TOKEN,
-    Server,
-    Workload,
-    ok,
-    post,
-    seed,
-    wait_projected,
-)
+from tests.e2e.serve_process import TOKEN, Server, ok, post, wait_projected
+from tests.e2e.workload import OBJECTIVES, Workload, seed
 from tests.services import fresh_postgres_database
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))

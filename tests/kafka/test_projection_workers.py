@@ -21,7 +21,7 @@ from infra.readmodels import learning_records
 from infra.settings import load_settings
 from services.bootstrap import build_ledger
 from services.projections.rebuild import rebuild
-from tests.e2e.test_serve_process import TOKEN, Server
+from tests.e2e.serve_process import TOKEN, Server
 from tests.helpers import attempt, read_model_rows
 from tests.kafka_broker import KafkaTopic
 from tests.services import fresh_postgres_database
