@@ -17,6 +17,7 @@ from domain.rules.methods import decide
 from domain.rules.model import Highest, Latest, NTimes, Rule
 
 StatusName = Literal["not_started", "in_progress", "mastered"]
+StatusSource = Literal["evidence", "override"]  # what decided a status
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ class EvidenceLine:
 class Status:
     objective_id: str
     status: StatusName
-    source: Literal["evidence", "override"] | None
+    source: StatusSource | None
     score: float | None
     evidence_count: int
     deciding_event_id: str | None

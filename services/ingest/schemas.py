@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.limits import Count, LevelName, PositiveCount
-from domain.records import EVIDENCE_KINDS
+from domain.records import EVIDENCE_KINDS, OverrideStatus
 from domain.rules.model import Rule
 from services.inputs import (
     MAX_CLASS_STUDENTS,
@@ -114,7 +114,7 @@ class ReflectionIn(_EventIn):
 class OverrideIn(_EventIn):
     type: Literal["override"]
     objective_id: Id
-    status: Literal["mastered", "not_mastered", "cleared"]
+    status: OverrideStatus
     reason: FreeText
 
 

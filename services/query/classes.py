@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import String, cast, select
 from sqlalchemy.engine import Connection
 
+from domain.rules.status import StatusName
 from infra.keys import Opener, StudentKeys
 from infra.readmodels import classes, enrolments, mastery_current, objectives, students
 from infra.tokens import Principal
@@ -24,7 +25,6 @@ from services.access_records import names_students
 from services.errors import NotFound
 from services.http import KeysDep, require_role
 from services.inputs import IdPath
-from services.query.schemas import StatusName
 from services.query.scores import Levels, display, rubric_levels
 from services.reads import ReadDep, json_response
 

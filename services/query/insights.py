@@ -11,7 +11,8 @@ from sqlalchemy import Connection, func, select
 
 from domain.growth import trajectory
 from domain.records import Goal
-from domain.rules.status import voided_ids
+from domain.rules.benchmark import ContradictionKind
+from domain.rules.status import StatusName, voided_ids
 from infra.readmodels import (
     classes,
     contradictions,
@@ -30,7 +31,6 @@ from services.http import require_role, scoped_students
 from services.inputs import Id, IdPath
 from services.query.access import VisibleStudent
 from services.query.classes import visible_class
-from services.query.schemas import StatusName
 from services.query.summaries import SummaryOut, summarise
 from services.reads import ReadDep, json_response
 
@@ -61,7 +61,7 @@ class TrajectoryOut(BaseModel):
 class ContradictionOut(BaseModel):
     student_id: str
     objective_id: str
-    kind: Literal["benchmark_below_mastery", "benchmark_above_status"]
+    kind: ContradictionKind
     mastery_status: StatusName
     benchmark_id: str
     benchmark_percent: float

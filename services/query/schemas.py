@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
-StatusName = Literal["not_started", "in_progress", "mastered"]
+from domain.rules.benchmark import ContradictionKind
+from domain.rules.status import StatusName, StatusSource
 
 
 class ObjectiveStatusOut(BaseModel):
     objective_id: str
     status: StatusName
-    source: Literal["evidence", "override"] | None
+    source: StatusSource | None
     score: float | None
     # The score as a teacher reads it: a rubric level by name, else a percent to one decimal.
     score_display: str | None = None
@@ -82,7 +83,7 @@ class RuleUsedOut(BaseModel):
 class BenchmarkBehindOut(BaseModel):
     """The benchmark behind a `benchmark_disagrees` flag: its items on the objective."""
 
-    kind: Literal["benchmark_below_mastery", "benchmark_above_status"]
+    kind: ContradictionKind
     event_id: str
     benchmark_id: str
     name: str
@@ -99,7 +100,7 @@ class ExplainOut(BaseModel):
     as_of: datetime | None = None
     known_at: datetime | None = None
     status: StatusName
-    source: Literal["evidence", "override"] | None
+    source: StatusSource | None
     score: float | None
     score_display: str | None = None  # as in ObjectiveStatusOut
     deciding_event_id: str | None

@@ -29,6 +29,7 @@ from infra.readmodels import classes, enrolments, mastery_current, objectives, s
 MIN_CELL_SIZE = 10
 _CHUNK = 400
 MEASURE = "objectives mastered per student per week"
+UnitKind = Literal["class", "school"]  # what a summary's unit is: a school's classes, the district's schools
 
 
 class GroupSummaryOut(BaseModel):
@@ -56,7 +57,7 @@ class UnitSummaryOut(BaseModel):
     """The headline measure for one class (in a school's summary) or one
     school (in the district's), over every grade and subject of its students."""
 
-    kind: Literal["class", "school"]
+    kind: UnitKind
     id: str
     name: str
     suppressed: bool
@@ -138,7 +139,7 @@ def _mastered_per_student(where: list[Any]) -> Select[Any]:
     return select(m.c.student_id, mastered).where(*where).group_by(m.c.student_id)
 
 
-def unit_members(conn: Connection, school_id: str | None) -> tuple[Literal["class", "school"], Any]:
+def unit_members(conn: Connection, school_id: str | None) -> tuple[UnitKind, Any]:
     """The units of a breakdown and their students: (unit id, name, student id)
     rows of a school's classes, or of the district's schools."""
     if school_id is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -30,7 +30,7 @@ from services.errors import NotFound
 from services.http import require_role
 from services.inputs import IdPath
 from services.query.insights import SUMMARY_READERS, visible_school
-from services.query.summaries import MEASURE, MIN_CELL_SIZE, scopes_of, unit_members, weeks_spanning
+from services.query.summaries import MEASURE, MIN_CELL_SIZE, UnitKind, scopes_of, unit_members, weeks_spanning
 from services.reads import ReadDep
 
 router = APIRouter(prefix="/v1", tags=["insights"])
@@ -43,7 +43,7 @@ class UnitWeekOut(BaseModel):
 
 
 class UnitWeeksOut(BaseModel):
-    kind: Literal["class", "school"]
+    kind: UnitKind
     id: str
     name: str
     suppressed: bool
