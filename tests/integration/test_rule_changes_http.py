@@ -20,11 +20,11 @@ from tests.helpers import attempt, mastery, post, seed_roster
 from tests.integration.rules_http_support import (
     LENIENT,
     STRICT,
-    put_rule,
     explain,
     get,
     history,
     o1,
+    put_rule,
     reflection,
     retake,
 )
