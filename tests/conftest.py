@@ -32,6 +32,7 @@ DISTRIBUTED_IN_MAKE_TEST = frozenset(
     {
         "test_write_read_path",
         "test_read_models",
+        "test_contradictions",
         "test_rebuild_equals_live",
         "test_waiting_reads",
         "test_ingest_http",
