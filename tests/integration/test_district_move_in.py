@@ -19,7 +19,7 @@ from infra.settings import load_settings
 from services import cli
 from services.app import create_app
 from tests.helpers import attempt
-from tests.integration.test_oneroster import BULK, zipped
+from tests.integration.oneroster_support import BULK, zipped
 from tests.services import fresh_postgres_database
 
 CASE_PACKAGE = Path(__file__).parents[1] / "fixtures" / "case" / "lincoln-math.json"

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from fastapi.testclient import TestClient
 
 from tests.helpers import RULE_9_OF_10, attempt, ledger_of, post
-from tests.integration.test_oneroster import BULK, DELTA, ZIP, run, zipped
+from tests.integration.oneroster_support import BULK, DELTA, ZIP, run, zipped
 
 Model = dict[str, Any]
 

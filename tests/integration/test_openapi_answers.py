@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from services.middleware import BODY_LIMIT, IMPORT_BODY_LIMIT
 from tests.distributed import openapi_of
 from tests.helpers import attempt, schema_refs, seed_roster
-from tests.integration.test_oneroster import BULK, ZIP, zipped
+from tests.integration.oneroster_support import BULK, ZIP, zipped
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 IMPORT = "/v1/imports/oneroster"
