@@ -39,6 +39,7 @@ DISTRIBUTED_IN_MAKE_TEST = frozenset(
         "test_ingest_batches",
         "test_authorisation_matrix",
         "test_poison",
+        "test_poison_values",
         "test_ops_endpoints",
     }
 )

@@ -20,7 +20,7 @@ from infra.settings import Settings
 from services.bootstrap import Ledger
 from services.ops import ANSWER_WITHIN, Check, Ops
 from tests.helpers import attempt, ledger_of, mastery, post, projected, seed_roster
-from tests.integration.test_poison import _benchmark_below_the_edge
+from tests.integration.poison_support import benchmark_below_the_edge
 from tests.services import postgres_admin_url
 
 NO_TOKEN = {"Authorization": ""}
@@ -140,7 +140,7 @@ def test_events_set_aside_make_ready_503_and_are_counted(client: TestClient, set
     go on for everyone else, /ready and /metrics say so (issue 10, No poison)."""
     ledger = ledger_of(client)
     seed_roster(client)
-    _benchmark_below_the_edge(ledger, "s1", 2**63, 2**63)
+    benchmark_below_the_edge(ledger, "s1", 2**63, 2**63)
     assert projected(ledger, post(client, attempt())["position"], 30)
     assert ledger.runner.parked()["mastery"] == 2  # the poison, and the attempt held behind it
     r = client.get("/ready", headers=NO_TOKEN)
