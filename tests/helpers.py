@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from typing import Any
@@ -181,3 +182,57 @@ def use_store(monkeypatch: pytest.MonkeyPatch, ledger: Ledger) -> None:
     monkeypatch.setenv("MASTERY_DATA_DIR", str(ledger.settings.data_dir))
     if ledger.settings.database_url:
         monkeypatch.setenv("MASTERY_DATABASE_URL", ledger.settings.database_url)
+
+
+def post_random_history(c: TestClient, rng: random.Random) -> int:
+    """Twelve students, five percent objectives and 300 events drawn by `rng`
+    (attempts, retakes of earlier ones, voids, overrides), posted in uneven
+    batches; the last batch's position."""
+    students = tuple(f"s{i}" for i in range(12))
+    seed_roster(
+        c,
+        students=students,
+        objectives={f"o{i}": {"threshold": {"kind": "percent", "min": 80}} for i in range(5)},
+    )
+    position = 0
+    events: list[dict[str, Any]] = []
+    for _ in range(300):
+        s, o = rng.choice(students), f"o{rng.randrange(5)}"
+        day = rng.randrange(1, 28)
+        earlier = [
+            e
+            for e in events
+            if e["student_id"] == s and e.get("objective_id") == o and e["type"] != "override"
+        ]
+        if earlier and rng.random() < 0.3:
+            ev = attempt(
+                s, o, correct=rng.randrange(11), at=f"2026-10-{day:02d}T10:00:00Z", form=rng.choice("AB")
+            )
+            ev.update(type="retake", retake_of=rng.choice(earlier)["event_id"])
+        elif earlier and rng.random() < 0.05:
+            ev = {
+                "event_id": new_id(),
+                "type": "void",
+                "student_id": s,
+                "occurred_at": f"2026-10-{day:02d}T11:00:00Z",
+                "target_event_id": rng.choice(earlier)["event_id"],
+                "reason": "wrong student",
+            }
+        elif rng.random() < 0.05:
+            ev = {
+                "event_id": new_id(),
+                "type": "override",
+                "student_id": s,
+                "occurred_at": f"2026-10-{day:02d}T12:00:00Z",
+                "objective_id": o,
+                "status": rng.choice(["mastered", "not_mastered", "cleared"]),
+                "reason": "conference",
+            }
+        else:
+            ev = attempt(
+                s, o, correct=rng.randrange(11), at=f"2026-10-{day:02d}T09:00:00Z", form=rng.choice("AB")
+            )
+        events.append(ev)
+    for i in range(0, len(events), 37):  # uneven batches, so batch edges fall anywhere
+        position = post(c, *events[i : i + 37])["position"]
+    return position

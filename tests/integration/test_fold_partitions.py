@@ -34,8 +34,7 @@ from services.projections.base import Projection
 from services.projections.parked import forget_prefixed, parked_summary
 from services.projections.partitions import Record, apply_records
 from tests.conftest import AUTH, BOOT
-from tests.helpers import attempt, ledger_of, post, projected, read_model_rows
-from tests.integration.test_rebuild import _district
+from tests.helpers import attempt, ledger_of, post, post_random_history, projected, read_model_rows
 from tests.services import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
@@ -52,7 +51,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
         s = load_settings(data_dir=data, bootstrap_token=BOOT, database_url=url)
         with TestClient(create_app(s)) as c:
             c.headers.update(AUTH)
-            _district(c, random.Random(7))
+            post_random_history(c, random.Random(7))
             rule = {"threshold": {"kind": "percent", "min": 60}, "calculation": {"method": "highest"}}
             body = {"statement": "Objective o1", "subject": "math", "course": "algebra-1", "unit": "u1"}
             r = c.put(

@@ -21,63 +21,12 @@ from services.ingest.schemas import ObjectiveIn
 from services.projections.base import Projection
 from services.projections.rebuild import rebuild
 from services.projections.runner import ProjectionRunner
-from tests.helpers import attempt, new_id, post, projected, read_model_rows, seed_roster
-
-
-def _district(c: TestClient, rng: random.Random) -> int:
-    students = tuple(f"s{i}" for i in range(12))
-    seed_roster(
-        c,
-        students=students,
-        objectives={f"o{i}": {"threshold": {"kind": "percent", "min": 80}} for i in range(5)},
-    )
-    position = 0
-    events: list[dict[str, Any]] = []
-    for _ in range(300):
-        s, o = rng.choice(students), f"o{rng.randrange(5)}"
-        day = rng.randrange(1, 28)
-        earlier = [
-            e
-            for e in events
-            if e["student_id"] == s and e.get("objective_id") == o and e["type"] != "override"
-        ]
-        if earlier and rng.random() < 0.3:
-            ev = attempt(
-                s, o, correct=rng.randrange(11), at=f"2026-10-{day:02d}T10:00:00Z", form=rng.choice("AB")
-            )
-            ev.update(type="retake", retake_of=rng.choice(earlier)["event_id"])
-        elif earlier and rng.random() < 0.05:
-            ev = {
-                "event_id": new_id(),
-                "type": "void",
-                "student_id": s,
-                "occurred_at": f"2026-10-{day:02d}T11:00:00Z",
-                "target_event_id": rng.choice(earlier)["event_id"],
-                "reason": "wrong student",
-            }
-        elif rng.random() < 0.05:
-            ev = {
-                "event_id": new_id(),
-                "type": "override",
-                "student_id": s,
-                "occurred_at": f"2026-10-{day:02d}T12:00:00Z",
-                "objective_id": o,
-                "status": rng.choice(["mastered", "not_mastered", "cleared"]),
-                "reason": "conference",
-            }
-        else:
-            ev = attempt(
-                s, o, correct=rng.randrange(11), at=f"2026-10-{day:02d}T09:00:00Z", form=rng.choice("AB")
-            )
-        events.append(ev)
-    for i in range(0, len(events), 37):  # uneven batches, so batch edges fall anywhere
-        position = post(c, *events[i : i + 37])["position"]
-    return position
+from tests.helpers import attempt, post, post_random_history, projected, read_model_rows
 
 
 def test_rebuild_equals_live_and_reads_continue(client: TestClient) -> None:
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
-    position = _district(client, random.Random(42))
+    position = post_random_history(client, random.Random(42))
     assert projected(ledger, position)
     before = read_model_rows(ledger)
     assert before["rm_mastery"], "the district produced mastery rows"
@@ -197,7 +146,7 @@ def _rows(ledger: Ledger, sql: str) -> list[tuple[Any, ...]]:
 
 def test_an_interrupted_rebuild_leaves_nothing_behind_the_next_one(client: TestClient) -> None:
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
-    position = _district(client, random.Random(7))
+    position = post_random_history(client, random.Random(7))
     assert projected(ledger, position)
     before = read_model_rows(ledger)
 
@@ -221,7 +170,7 @@ def test_an_interrupted_rebuild_leaves_nothing_behind_the_next_one(client: TestC
 
 def test_a_second_rebuild_beside_a_running_one_is_refused_and_harms_nothing(client: TestClient) -> None:
     ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
-    position = _district(client, random.Random(11))
+    position = post_random_history(client, random.Random(11))
     assert projected(ledger, position)
     before = read_model_rows(ledger)
     refusals: list[str] = []

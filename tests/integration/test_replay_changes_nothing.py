@@ -10,13 +10,12 @@ import random
 from fastapi.testclient import TestClient
 
 from infra.tracking import set_position
-from tests.helpers import attempt, ledger_of, post, projected, read_model_rows
-from tests.integration.test_rebuild import _district
+from tests.helpers import attempt, ledger_of, post, post_random_history, projected, read_model_rows
 
 
 def test_the_log_applied_again_from_its_start_changes_no_row(client: TestClient) -> None:
     ledger = ledger_of(client)
-    _district(client, random.Random(3))
+    post_random_history(client, random.Random(3))
     r = client.put(
         "/v1/classes/c1", json={"name": "7D", "school_id": "sch1", "teacher_ids": [], "student_ids": []}
     )
