@@ -12,35 +12,21 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner, Result
 
-from services import cli
-from tests.helpers import ledger_of, use_store
-
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "case"
-PACKAGE, RULES = FIXTURES / "lincoln-math.json", FIXTURES / "rules.json"
-DEFAULT_RULE = '{"threshold": {"kind": "percent", "min": 80}}'
+from tests.integration.case_support import (
+    DEFAULT_RULE,
+    PACKAGE,
+    RULES,
+    catalog_at,
+    head_of,
+    import_case,
+    wire_store,
+)
 
 
 @pytest.fixture
 def store(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> TestClient:
-    """The service's store, for the `mastery` commands run in process."""
-    use_store(monkeypatch, ledger_of(client))
-    return client
-
-
-def _import(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli.app, ["import", "case", *map(str, args)])
-
-
-def _head(client: TestClient) -> int:
-    return ledger_of(client).store.head_position()
-
-
-def _catalog(client: TestClient, position: int, **params: str) -> dict[str, dict[str, Any]]:
-    r = client.get("/v1/objectives", params={"min_position": position, "limit": 1000, **params})
-    assert r.status_code == 200, r.text
-    return {o["objective_id"]: o for o in r.json()["objectives"]}
+    return wire_store(client, monkeypatch)
 
 
 def _edited(tmp_path: Path, change: Any) -> Path:
@@ -57,15 +43,15 @@ def _item(package: dict[str, Any], code: str) -> dict[str, Any]:
 
 
 def test_import_then_again_stores_nothing_new(store: TestClient) -> None:
-    done = _import(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE)
+    done = import_case(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE)
     assert done.exit_code == 0, done.output
     assert done.stdout.startswith(
         "imported 9 objectives from 'Lincoln Unified Mathematics Competencies': 9 created, 0 changed, "
         "0 unchanged (7 prerequisites; 5 groupings (courses, units) not objectives; associations ignored: "
         "1 exactMatchOf, 1 isRelatedTo); log position "
     )
-    head = _head(store)
-    catalog = _catalog(store, head, course="ALG1")
+    head = head_of(store)
+    catalog = catalog_at(store, head, course="ALG1")
     in_order = ["ALG1.U1.1", "ALG1.U1.2", "ALG1.U1.3", "ALG1.U2.1", "ALG1.U2.2", "ALG1.U2.3"]
     assert list(catalog) == [*in_order, _item_id_without_code()]
     u2 = catalog["ALG1.U2.2"]
@@ -82,40 +68,40 @@ def test_import_then_again_stores_nothing_new(store: TestClient) -> None:
         "distinct_days": True,
     }  # a Learning Target's
     assert catalog["ALG1.U1.3"]["rule"]["threshold"]["kind"] == "rubric"  # a Performance Task's
-    assert list(_catalog(store, head, course="GEO", unit="GEO.U1")) == ["GEO.U1.1", "GEO.U1.2"]
+    assert list(catalog_at(store, head, course="GEO", unit="GEO.U1")) == ["GEO.U1.1", "GEO.U1.2"]
 
-    again = _import(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE)
+    again = import_case(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE)
     assert again.exit_code == 0, again.output
     assert "0 created, 0 changed, 9 unchanged" in again.stdout
-    assert _head(store) == head  # not one event more
+    assert head_of(store) == head  # not one event more
 
 
 def test_a_changed_statement_is_a_change_event_of_that_objective(store: TestClient, tmp_path: Path) -> None:
-    assert _import(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE).exit_code == 0
-    head = _head(store)
+    assert import_case(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE).exit_code == 0
+    head = head_of(store)
     new = "Solve one-step linear equations in one variable, and check the solution."
 
     def reword(package: dict[str, Any]) -> None:
         _item(package, "ALG1.U2.1")["fullStatement"] = new
 
-    done = _import(_edited(tmp_path, reword), "--rules", RULES, "--rule", DEFAULT_RULE)
+    done = import_case(_edited(tmp_path, reword), "--rules", RULES, "--rule", DEFAULT_RULE)
     assert done.exit_code == 0, done.output
     assert "0 created, 1 changed, 8 unchanged" in done.stdout
-    assert _head(store) == head + 1  # one event: the details changed, the rule did not
-    changed = _catalog(store, head + 1, course="ALG1")["ALG1.U2.1"]
+    assert head_of(store) == head + 1  # one event: the details changed, the rule did not
+    changed = catalog_at(store, head + 1, course="ALG1")["ALG1.U2.1"]
     assert changed["statement"] == new
     assert len(changed["rule_versions"]) == 1
 
 
 def test_a_broken_package_lists_every_problem_and_stores_nothing(store: TestClient, tmp_path: Path) -> None:
-    head = _head(store)
+    head = head_of(store)
 
     def break_it(package: dict[str, Any]) -> None:
         del _item(package, "ALG1.U1.2")["fullStatement"]
         _item(package, "GEO.U1.2")["humanCodingScheme"] = "GEO.U1.1"
         _item(package, "ALG1.U2.3")["CFItemType"] = "Standard"
 
-    done = _import(_edited(tmp_path, break_it), "--rules", RULES)
+    done = import_case(_edited(tmp_path, break_it), "--rules", RULES)
     assert done.exit_code == 2
     assert done.stdout == ""
     lines = done.stderr.splitlines()
@@ -127,12 +113,12 @@ def test_a_broken_package_lists_every_problem_and_stores_nothing(store: TestClie
             f"  {_where('ALG1.U2.3')}: no rule for CFItemType 'Standard': add it to --rules, or give --rule",
         ]
     )
-    assert _head(store) == head
-    assert _catalog(store, head) == {}
+    assert head_of(store) == head
+    assert catalog_at(store, head) == {}
 
 
 def test_a_cycle_of_prerequisites_is_refused(store: TestClient, tmp_path: Path) -> None:
-    head = _head(store)
+    head = head_of(store)
 
     def close_the_loop(package: dict[str, Any]) -> None:
         back = next(a for a in package["CFAssociations"] if a["associationType"] == "precedes")
@@ -141,34 +127,34 @@ def test_a_cycle_of_prerequisites_is_refused(store: TestClient, tmp_path: Path) 
             {**back, "identifier": "6f5b1c0e-3d2a-4e8f-9b7c-1a0d2e3f4a5b", **ends}
         )
 
-    done = _import(_edited(tmp_path, close_the_loop), "--rule", DEFAULT_RULE)
+    done = import_case(_edited(tmp_path, close_the_loop), "--rule", DEFAULT_RULE)
     assert done.exit_code == 2
     assert "prerequisites go round in a cycle: " in done.stderr
     assert done.stderr.endswith("1 problem; nothing was imported\n")
-    assert _head(store) == head
+    assert head_of(store) == head
 
 
 def test_check_and_refusals_store_nothing(store: TestClient, tmp_path: Path) -> None:
-    head = _head(store)
-    checked = _import(PACKAGE, "--rule", DEFAULT_RULE, "--check")
+    head = head_of(store)
+    checked = import_case(PACKAGE, "--rule", DEFAULT_RULE, "--check")
     assert checked.exit_code == 0, checked.output
     assert checked.stdout.startswith(
         f"{PACKAGE}: 9 objectives from 'Lincoln Unified Mathematics Competencies' ready"
     )
-    no_rule = _import(PACKAGE)
+    no_rule = import_case(PACKAGE)
     assert (no_rule.exit_code, no_rule.stderr) == (
         2,
         "mastery: give --rule JSON or --rules FILE: every objective needs a mastery rule\n",
     )
-    bad_rule = _import(PACKAGE, "--rule", '{"threshold": {"kind": "percent", "min": 180}}')
+    bad_rule = import_case(PACKAGE, "--rule", '{"threshold": {"kind": "percent", "min": 180}}')
     assert bad_rule.exit_code == 2
     assert bad_rule.stderr.splitlines() == [
         "  --rule threshold.percent.min: Input should be less than or equal to 100",
         "mastery: the rules: 1 problem; nothing was imported",
     ]
-    missing = _import(tmp_path / "nowhere.json", "--rule", DEFAULT_RULE)
+    missing = import_case(tmp_path / "nowhere.json", "--rule", DEFAULT_RULE)
     assert missing.exit_code == 2 and missing.stderr.startswith("mastery: cannot read the package ")
-    assert _head(store) == head
+    assert head_of(store) == head
 
 
 def _where(code: str, label: str | None = None) -> str:

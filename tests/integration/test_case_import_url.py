@@ -18,10 +18,20 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services import case_source
-from tests.helpers import ledger_of
-from tests.integration.test_case_import import DEFAULT_RULE, PACKAGE, RULES, _catalog, _import, store
+from tests.integration.case_support import (
+    DEFAULT_RULE,
+    PACKAGE,
+    RULES,
+    catalog_at,
+    head_of,
+    import_case,
+    wire_store,
+)
 
-__all__ = ["store"]  # the fixture, imported for these tests
+
+@pytest.fixture
+def store(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> TestClient:
+    return wire_store(client, monkeypatch)
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -51,26 +61,22 @@ def site(tmp_path: Path) -> Iterator[str]:
         thread.join()
 
 
-def _head(client: TestClient) -> int:
-    return ledger_of(client).store.head_position()
-
-
 def test_a_package_at_a_url_imports_as_the_file_does(store: TestClient, site: str) -> None:
-    done = _import(f"{site}/lincoln-math.json", "--rules", RULES, "--rule", DEFAULT_RULE)
+    done = import_case(f"{site}/lincoln-math.json", "--rules", RULES, "--rule", DEFAULT_RULE)
     assert done.exit_code == 0, done.output
     assert "9 objectives from 'Lincoln Unified Mathematics Competencies': 9 created" in done.stdout
-    head = _head(store)
-    assert len(_catalog(store, head)) == 9
-    from_file = _import(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE)
+    head = head_of(store)
+    assert len(catalog_at(store, head)) == 9
+    from_file = import_case(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE)
     assert "0 created, 0 changed, 9 unchanged" in from_file.stdout  # the same objectives
-    assert _head(store) == head
+    assert head_of(store) == head
 
 
 def _refused(store: TestClient, source: str) -> str:
-    head = _head(store)
-    done = _import(source, "--rule", DEFAULT_RULE)
+    head = head_of(store)
+    done = import_case(source, "--rule", DEFAULT_RULE)
     assert (done.exit_code, done.stdout) == (2, ""), done.output
-    assert _head(store) == head  # nothing stored
+    assert head_of(store) == head  # nothing stored
     # The CLI's own lines only: in this process, a thread of an earlier test
     # (a Kafka client of the distributed backend winding down) may log a
     # warning while the runner holds stderr, as it did once in a whole-suite run.
@@ -102,7 +108,7 @@ def test_a_body_over_the_cap_is_refused(
     store: TestClient, site: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(case_source, "MAX_BYTES", 1024 * 1024 // 2)  # the fixture is smaller
-    assert _import(f"{site}/lincoln-math.json", "--rule", DEFAULT_RULE, "--check").exit_code == 0
+    assert import_case(f"{site}/lincoln-math.json", "--rule", DEFAULT_RULE, "--check").exit_code == 0
     monkeypatch.setattr(case_source, "MAX_BYTES", 1000)
     line = _refused(store, f"{site}/lincoln-math.json")
     assert line.startswith(f"mastery: {site}/lincoln-math.json answered more than ")
