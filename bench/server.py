@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,13 +12,8 @@ from collections.abc import Iterator
 
 import httpx
 
+from bench.ports import free_port
 from infra.settings import Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -33,7 +27,7 @@ def serve(
 ) -> Iterator[str]:
     """Start `mastery serve --role ROLE --workers N` on a free port; yield its base URL.
     `env_more`: further MASTERY_* settings (the Kafka ones, for bench/kafka_run.py)."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "MASTERY_DATA_DIR": str(settings.data_dir),

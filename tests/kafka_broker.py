@@ -26,9 +26,9 @@ from typing import Any
 from kafka import KafkaAdminClient  # type: ignore[import-untyped]
 from kafka.admin import NewTopic  # type: ignore[import-untyped]
 
-from bench.tansu import TansuBroker, free_port, start_tansu, tansu_broker, wait_for_port
+from bench.tansu import TansuBroker, start_tansu, tansu_broker, wait_for_port
 
-__all__ = ["TansuBroker", "create_topic", "free_port", "kafka_bootstrap", "start_tansu", "tansu_broker"]
+__all__ = ["TansuBroker", "create_topic", "kafka_bootstrap", "start_tansu", "tansu_broker"]
 
 
 def _docker_answers() -> bool:

@@ -26,9 +26,10 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Playwright, expect, sync_playwright
 from rich.console import Console
 
+from bench.ports import free_port
 from infra.settings import load_settings
 from services.app import create_app
 from services.bootstrap import build_ledger
@@ -72,19 +73,16 @@ def api_when(moment: str) -> str:
     return f"{moment[:10]} {moment[11:16]}{utc}"
 
 
+def loaded(page: Page, view: str) -> None:
+    """The view's script has drawn everything it asked the API for."""
+    expect(page.locator(f"#{view}[data-loaded=true]")).to_be_attached(timeout=30_000)
+
+
 def expect_iso_dates_only(page: Page) -> None:
     """No date on the page in the browser's locale format (what the API never writes)."""
     text = page.locator("body").inner_text()
     found = [m.group(0) for m in LOCALE_DATE.finditer(text)]
     assert not found, f"dates not in the API's ISO form: {found[:5]}"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # Package scope, not session: the service, Playwright and the browser stop
@@ -99,7 +97,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     ledger = build_ledger(settings)
     _, district, holders = prepare(ledger, data_dir, DEMO_STUDENTS, 7, Console(quiet=True))
     minted = demo_tokens(ledger, district, holders)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, "all", ledger), host="127.0.0.1", port=port, log_level="warning")
     )

@@ -12,8 +12,7 @@ from urllib.parse import quote
 from playwright.sync_api import Page, expect
 
 from domain.records import Score
-from tests.browser.conftest import Served, SignIn, api_when, expect_iso_dates_only
-from tests.browser.test_student_views import loaded
+from tests.browser.conftest import Served, SignIn, api_when, expect_iso_dates_only, loaded
 
 Shoot = Callable[[Page, str], Path]
 

@@ -20,8 +20,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from bench.ports import free_port
 from services.demo.prepare import demo_district
-from tests.browser.conftest import ARTIFACTS, START_TIMEOUT, Served, SignIn, _free_port
+from tests.browser.conftest import ARTIFACTS, START_TIMEOUT, Served, SignIn
 
 MASTERY = str(Path(sys.executable).with_name("mastery"))
 TOKEN = re.compile(r"^\s+(\w+)\s+(demo-\w+-[0-9a-f]{32})(?: \((.*)\))?$")
@@ -44,7 +45,7 @@ def parse(printed: str) -> tuple[str, dict[str, str], dict[str, tuple[str, ...]]
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    port = _free_port()
+    port = free_port()
     data_dir = tmp_path_factory.mktemp("walk") / "demo"
     command = [MASTERY, "demo", "--data-dir", str(data_dir), "--port", str(port)]
     env = {**os.environ, "COLUMNS": "80"}  # as a terminal of 80 columns shows it

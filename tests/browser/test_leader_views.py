@@ -10,8 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Served, SignIn, expect_iso_dates_only
-from tests.browser.test_student_views import loaded
+from tests.browser.conftest import Served, SignIn, expect_iso_dates_only, loaded
 
 Shoot = Callable[[Page, str], Path]
 

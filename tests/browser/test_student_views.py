@@ -14,14 +14,9 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from domain.records import Score
-from tests.browser.conftest import Served, SignIn, api_when, expect_iso_dates_only
+from tests.browser.conftest import Served, SignIn, api_when, expect_iso_dates_only, loaded
 
 Shoot = Callable[[Page, str], Path]
-
-
-def loaded(page: Page, view: str) -> None:
-    """The view's script has drawn everything it asked the API for."""
-    expect(page.locator(f"#{view}[data-loaded=true]")).to_be_attached(timeout=30_000)
 
 
 def own(served: Served, role: str) -> list[str]:

@@ -5,7 +5,6 @@ to it with."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,16 +13,12 @@ from typing import Any
 
 import httpx
 
+from bench.ports import free_port
+
 MASTERY = str(Path(sys.executable).with_name("mastery"))
 TOKEN = "e2e-bootstrap-token"
 START_TIMEOUT = 60.0
 Event = dict[str, Any]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
@@ -38,7 +33,7 @@ class Server:
 
     def start(self, *args: str) -> httpx.Client:
         assert self.proc is None or self.proc.poll() is not None, "already running"
-        port = _free_port()
+        port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(

@@ -18,11 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.ports import free_port
 from tests.e2e.serve_process import (
     MASTERY,
     TOKEN,
     Server,
-    _free_port,
     history,
     mastery,
     ok,
@@ -106,8 +106,8 @@ def test_bad_configuration_stops_at_start_with_one_line(
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MASTERY_")}
     env["MASTERY_BOOTSTRAP_TOKEN"] = TOKEN
-    port = _free_port()
-    args = [MASTERY, "serve", "--data-dir", str(tmp_path / "data"), "--port", str(_free_port())]
+    port = free_port()
+    args = [MASTERY, "serve", "--data-dir", str(tmp_path / "data"), "--port", str(free_port())]
     for key, template in setting.items():
         value = template.format(port=port)  # a port nothing listens on
         if key.startswith("--"):

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.kafka_broker import free_port
+from bench.ports import free_port
 
 MASTERY = str(Path(sys.executable).with_name("mastery"))
 TOKEN = "kafka-bootstrap-token"

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from bench.ports import free_port
 from infra.kafka_clients import admin
 from infra.relay_log import published_of, reset
 from infra.settings import Settings, load_settings
@@ -20,7 +21,6 @@ from services.app import create_app
 from tests.conftest import AUTH, BOOT
 from tests.helpers import attempt, post, seed_roster
 from tests.kafka.relay_support import check_against_log, check_watermarks, log_rows, read_topic
-from tests.kafka_broker import free_port
 from tests.services import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
