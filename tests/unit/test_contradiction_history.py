@@ -26,8 +26,8 @@ from domain.rules.benchmark import (
     flagged,
 )
 from domain.rules.status import RuleVersion, compute_status
-from tests.unit.test_audit_trail import OBJECTIVES, objective_of, streams
-from tests.unit.test_rules_properties import rule_versions
+from tests.unit.learner_streams import OBJECTIVES, objective_of, streams
+from tests.unit.rule_histories import rule_versions
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from domain.records import LearningRecord
 from domain.rules.status import RuleVersion, StatusName, compute_status
 from domain.rules.timeline import StatusTimeline
+from tests.unit.rule_histories import histories, rule_versions
 from tests.unit.rules_builders import NINE_OF_TEN, RUBRIC, day, ev, rule, version, void
-from tests.unit.test_rules_properties import histories, rule_versions
 
 
 def reference(versions: list[RuleVersion], recs: list[LearningRecord]) -> list[StatusName]:
