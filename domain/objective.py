@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.ids import objective_stream
 from domain.rules.model import Rule
-from domain.rules.status import RuleVersion
+from domain.rules.versions import RuleVersion
 
 
 class Objective(Aggregate):

@@ -16,7 +16,7 @@ from uuid import UUID
 from domain.ids import objective_stream
 from domain.objective import Objective
 from domain.rules.model import Rule
-from domain.rules.status import RuleVersion
+from domain.rules.versions import RuleVersion
 from infra.eventstore import LedgerStore
 
 

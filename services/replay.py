@@ -15,8 +15,9 @@ from domain.ids import learner_stream, profile_stream
 from domain.learner import Learner
 from domain.records import Benchmark, LearningRecord, Void, percent_text, sole_objective
 from domain.rules.benchmark import Contradiction, contradiction, flagged, with_benchmarks
-from domain.rules.status import RuleVersion, Status, compute_status, visible, voided_ids
+from domain.rules.status import Status, compute_status, visible, voided_ids
 from domain.rules.timeline import StatusTimeline
+from domain.rules.versions import RuleVersion
 from infra.eventstore import LedgerStore
 from infra.keys import Opener, StudentKeys
 from services.catalog import Catalog

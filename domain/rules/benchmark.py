@@ -28,8 +28,9 @@ from typing import Literal
 from domain.records import Benchmark, Evidence, LearningRecord, Override, Score
 from domain.rules.assessment import meets_threshold
 from domain.rules.model import Rule
-from domain.rules.status import RuleVersion, Status, StatusName, voided_ids
+from domain.rules.status import Status, StatusName, voided_ids
 from domain.rules.timeline import StatusTimeline
+from domain.rules.versions import RuleVersion
 
 ContradictionKind = Literal["benchmark_below_mastery", "benchmark_above_status"]
 FLAG = "benchmark_disagrees"

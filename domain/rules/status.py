@@ -15,17 +15,10 @@ from domain.records import Evidence, LearningRecord, Override, Reflection, Void
 from domain.rules.assessment import Assessment, assess
 from domain.rules.methods import decide
 from domain.rules.model import Highest, Latest, NTimes, Rule
+from domain.rules.versions import RuleVersion, rule_in_force
 
 StatusName = Literal["not_started", "in_progress", "mastered"]
 StatusSource = Literal["evidence", "override"]  # what decided a status
-
-
-@dataclass(frozen=True, slots=True)
-class RuleVersion:
-    version: int
-    rule: Rule
-    effective_from: datetime
-    recorded_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,28 +49,6 @@ class Status:
     sentence: str
     rule_version: int | None
     evidence: tuple[EvidenceLine, ...]
-
-
-def rule_in_force(versions: Sequence[RuleVersion], at: datetime) -> RuleVersion | None:
-    """The latest version effective at `at`; before the first one, the first.
-
-    Evidence recorded for dates before an objective's first rule (backfilled
-    records) is judged by that first rule rather than by none.
-    """
-    if not versions:
-        return None
-    ordered = ordered_versions(versions)
-    chosen = ordered[0]
-    for v in ordered:
-        if v.effective_from <= at:
-            chosen = v
-    return chosen
-
-
-def ordered_versions(versions: Iterable[RuleVersion]) -> tuple[RuleVersion, ...]:
-    """The versions in the order `rule_in_force` reads them: the one in force
-    at a time is the last of those effective by then, or the first."""
-    return tuple(sorted(versions, key=lambda v: (v.effective_from, v.version)))
 
 
 def voided_ids(records: Iterable[LearningRecord]) -> set[str]:

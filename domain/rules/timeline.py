@@ -24,7 +24,8 @@ from domain.records import Evidence, LearningRecord, Override, Void
 from domain.rules.assessment import threshold_value, verdict_of
 from domain.rules.methods import average_value, bkt_step, decaying_value, reaches
 from domain.rules.model import Average, Bkt, DecayingAverage, Highest, Latest, NTimes, Rule
-from domain.rules.status import RuleVersion, StatusName, ordered_versions, voided_ids
+from domain.rules.status import StatusName, voided_ids
+from domain.rules.versions import RuleVersion, ordered_versions
 
 
 class _Tally(ABC):

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from domain.rules.status import RuleVersion
+from domain.rules.versions import RuleVersion
 from infra.readmodels import classes, enrolments, schools, students
 from services.catalog import Catalog
 

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select
 
 from domain.rules.assessment import threshold_value
 from domain.rules.model import Rule
-from domain.rules.status import RuleVersion, rule_in_force
+from domain.rules.versions import RuleVersion, rule_in_force
 from infra.keys import Opener, StudentKeys
 from infra.readmodels import classes, enrolments, objectives, schools, students
 from services.export.columns import Batch

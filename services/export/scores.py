@@ -22,7 +22,7 @@ from typing import Any
 from domain.records import Score
 from domain.rules.assessment import normalised_score
 from domain.rules.model import Rule
-from domain.rules.status import RuleVersion, rule_in_force
+from domain.rules.versions import RuleVersion, rule_in_force
 
 NO_SCORE: dict[str, Any] = dict.fromkeys(("correct", "total", "percent", "rubric_level", "score"))
 

@@ -14,7 +14,7 @@ from uuid import UUID
 import orjson
 
 from domain.rules.model import Rubric
-from domain.rules.status import rule_in_force
+from domain.rules.versions import rule_in_force
 from infra.eventstore import IndexRow
 from infra.sealing import StudentKey
 from services.catalog import ObjectiveView

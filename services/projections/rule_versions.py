@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from domain.objective import Objective
 from domain.rules.model import Rule
-from domain.rules.status import RuleVersion
+from domain.rules.versions import RuleVersion
 from infra.bulk import insert_ignore, upsert
 from infra.row_locks import lock_names
 

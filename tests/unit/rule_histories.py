@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from domain.records import LearningRecord, OverrideStatus
-from domain.rules.status import RuleVersion
+from domain.rules.versions import RuleVersion
 from tests.unit.rules_builders import (
     FOUR_OF_FIVE,
     NINE_OF_TEN,

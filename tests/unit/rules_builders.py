@@ -13,7 +13,8 @@ from typing import Any
 
 from domain.records import Evidence, LearningRecord, Meta, Override, OverrideStatus, Reflection, Score, Void
 from domain.rules.model import Rule
-from domain.rules.status import RuleVersion, Status, compute_status
+from domain.rules.status import Status, compute_status
+from domain.rules.versions import RuleVersion
 
 CDT = timezone(timedelta(hours=-5))
 FAR = datetime(2030, 1, 1, tzinfo=UTC)

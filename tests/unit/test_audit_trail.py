@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from domain.learner import Learner
 from domain.records import LearningRecord
-from domain.rules.status import RuleVersion, StatusName, compute_status, visible, voided_ids
+from domain.rules.status import StatusName, compute_status, visible, voided_ids
+from domain.rules.versions import RuleVersion
 from infra.keys import Opener
 from services.replay import audit_trail, replayed
 from tests.unit.learner_streams import CUTS, objective_of, streams

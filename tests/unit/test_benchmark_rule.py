@@ -25,7 +25,8 @@ from domain.rules.benchmark import (
     with_benchmarks,
 )
 from domain.rules.model import CorrectOf, Percent, Rubric, Rule
-from domain.rules.status import RuleVersion, compute_status
+from domain.rules.status import compute_status
+from domain.rules.versions import RuleVersion
 
 NINE_OF_TEN = Rule(threshold=CorrectOf(min_correct=9, of=10))
 VERSIONS = (RuleVersion(1, NINE_OF_TEN, datetime(2026, 8, 1, tzinfo=UTC), datetime(2026, 8, 1, tzinfo=UTC)),)

@@ -25,7 +25,8 @@ from domain.rules.benchmark import (
     contradiction_history,
     flagged,
 )
-from domain.rules.status import RuleVersion, compute_status
+from domain.rules.status import compute_status
+from domain.rules.versions import RuleVersion
 from tests.unit.learner_streams import OBJECTIVES, objective_of, streams
 from tests.unit.rule_histories import rule_versions
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.rules.model import Rule
-from domain.rules.status import RuleVersion
+from domain.rules.versions import RuleVersion
 from services.export.filters import Filters
 from services.export.scores import NO_SCORE, result_columns, rule_at, score_columns
 

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.records import LearningRecord, Override, Reflection
-from domain.rules.status import RuleVersion, Status, compute_status, visible
+from domain.rules.status import Status, compute_status, visible
+from domain.rules.versions import RuleVersion
 from tests.unit.rule_histories import histories, rule_versions
 from tests.unit.rules_builders import (
     day,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.rules.status import rule_in_force
+from domain.rules.versions import rule_in_force
 from services.catalog import ObjectiveView
 from tests.unit.rules_builders import (
     NINE_OF_TEN,

@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.records import LearningRecord
-from domain.rules.status import RuleVersion, StatusName, compute_status
+from domain.rules.status import StatusName, compute_status
 from domain.rules.timeline import StatusTimeline
+from domain.rules.versions import RuleVersion
 from tests.unit.rule_histories import histories, rule_versions
 from tests.unit.rules_builders import NINE_OF_TEN, RUBRIC, day, ev, rule, version, void
 
