@@ -102,15 +102,24 @@ def _stores_down(settings: Settings, ledger: Ledger) -> Iterator[list[str]]:
             finally:
                 admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true')
         return
-    path = settings.readmodels_path
+    path, away = settings.readmodels_path, settings.readmodels_path.with_suffix(".away")
+    # Moved away first, then the pool emptied: a connection the runner's tick
+    # opened just before the move (to the file now at `away`) would otherwise
+    # stay in the pool and answer /ready. One opened between the move and the
+    # mkdir creates an empty file there: it goes too.
+    path.rename(away)
+    while True:
+        try:
+            path.mkdir()
+            break
+        except FileExistsError:
+            path.unlink()
     ledger.engine.dispose()
-    path.rename(path.with_suffix(".away"))
-    path.mkdir()
     try:
         yield ["read store"]
     finally:
         shutil.rmtree(path)
-        path.with_suffix(".away").rename(path)
+        away.rename(path)
 
 
 def test_ready_is_503_naming_the_store_that_does_not_answer(client: TestClient, settings: Settings) -> None:
