@@ -33,6 +33,18 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def objective_body(oid: str, rule: dict[str, Any]) -> dict[str, Any]:
+    """The PUT body of an Algebra 1, unit 1 objective with `rule`, in force since August."""
+    return {
+        "statement": f"Objective {oid}",
+        "subject": "math",
+        "course": "algebra-1",
+        "unit": "u1",
+        "rule": rule,
+        "effective_from": "2026-08-01T00:00:00Z",
+    }
+
+
 def seed_roster(
     c: TestClient,
     students: tuple[str, ...] = ("s1",),
@@ -50,15 +62,7 @@ def seed_roster(
         student = {"name": f"Student {s}", "grade": "7", "school_id": school}
         writes.append(c.put(f"/v1/students/{s}", json=student))
     for oid, rule in (objectives or {"o1": RULE_9_OF_10}).items():
-        body = {
-            "statement": f"Objective {oid}",
-            "subject": "math",
-            "course": "algebra-1",
-            "unit": "u1",
-            "rule": rule,
-            "effective_from": "2026-08-01T00:00:00Z",
-        }
-        writes.append(c.put(f"/v1/objectives/{oid}", json=body))
+        writes.append(c.put(f"/v1/objectives/{oid}", json=objective_body(oid, rule)))
     if class_id:
         body = {"name": "7B", "school_id": school, "teacher_ids": ["t1"], "student_ids": list(students)}
         writes.append(c.put(f"/v1/classes/{class_id}", json=body))

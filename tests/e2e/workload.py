@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.serve_process import Event, ok
-from tests.helpers import RULE_9_OF_10, attempt, new_id
+from tests.helpers import RULE_9_OF_10, attempt, new_id, objective_body
 
 OBJECTIVES: dict[str, dict[str, Any]] = {
     "o-latest": RULE_9_OF_10,
@@ -40,15 +40,7 @@ def seed(http: httpx.Client, students: list[str]) -> int:
             201,
         )
     for oid, rule in OBJECTIVES.items():
-        body = {
-            "statement": f"Objective {oid}",
-            "subject": "math",
-            "course": "algebra-1",
-            "unit": "u1",
-            "rule": rule,
-            "effective_from": "2026-08-01T00:00:00Z",
-        }
-        ok(http.put(f"/v1/objectives/{oid}", json=body), 200, 201)
+        ok(http.put(f"/v1/objectives/{oid}", json=objective_body(oid, rule)), 200, 201)
     out = ok(
         http.put("/v1/classes/c1", json={"name": "7B", "school_id": "sch1", "student_ids": students}),
         200,
