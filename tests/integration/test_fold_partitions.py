@@ -112,9 +112,8 @@ def shadow_rows(ledger: Ledger, shadows: list[Projection]) -> dict[str, list[tup
 # legible as it is (its draws are printed).
 @settings(
     max_examples=12,
-    deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(k=st.integers(1, 4), seed=st.integers(0, 2**32 - 1), data=st.data())
 def test_any_interleaving_of_partitions_and_redeliveries_folds_to_the_live_read_models(

@@ -35,7 +35,7 @@ def timeline(versions: list[RuleVersion], recs: list[LearningRecord]) -> list[St
     return [t.add(r) for r in sorted(recs, key=lambda r: r.meta.order)]
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=600)
 @given(st.one_of(rule_versions(), st.just([])), histories())
 def test_timeline_equals_compute_status_over_each_prefix(
     versions: list[RuleVersion], recs: list[LearningRecord]
@@ -43,7 +43,7 @@ def test_timeline_equals_compute_status_over_each_prefix(
     assert timeline(versions, recs) == reference(versions, recs)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(rule_versions(), histories(), histories())
 def test_records_of_other_objectives_change_only_the_time(
     versions: list[RuleVersion], mine: list[LearningRecord], others: list[LearningRecord]

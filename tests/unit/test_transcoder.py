@@ -292,7 +292,7 @@ TREES = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(TREES)
 def test_any_tree_of_registered_and_plain_values_is_identical(value: Any) -> None:
     data = LIB.encode(value)
