@@ -23,6 +23,7 @@ import argparse
 import random
 import time
 from collections.abc import Iterable
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -125,14 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     students = max(50, args.events // 200)
     district = District(args.seed, students, heavy_events=0)
     with fresh_store(args.backend, bootstrap_token=TOKEN) as settings:
-        ledger = build_ledger(settings)
-        try:
+        with closing(build_ledger(settings)) as ledger:
             load_roster(ledger, district)
             source = batches(district.events(args.events), 1_000)
             write_batches(ledger, source)
             rebuild(ledger)
-        finally:
-            ledger.close()
         rng = random.Random(args.seed)
         sample = [rng.choice(district.student_ids[:-1]) for _ in range(args.reads)]
         result = measure(settings, sample)

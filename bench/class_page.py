@@ -28,6 +28,7 @@ import random
 import re
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -155,20 +156,16 @@ def browser(app: Any, world: ClassWorld, token: str, reads: int) -> dict[str, An
 
 
 def measure(settings: Settings, students: int, objectives: int, reads: int, seed: int) -> dict[str, Any]:
-    ledger = build_ledger(settings)
-    try:
-        with TestClient(create_app(settings, "all", ledger)) as c:
-            c.headers.update({"Authorization": f"Bearer {TOKEN}"})
-            world = build(c, students, objectives, seed)
-            c.get(f"/v1/classes/{world.class_id}/next", params={"min_position": world.position})
-            ledger.runner.catch_up()
-            teacher = ledger.tokens.create("teacher", [f"class:{world.class_id}"], "bench teacher")
-            signed_in(c, teacher)
-            floor_s = floor(ledger, world, reads)
-            timed = requests(c, world, reads, seed)
-            shown = browser(c.app, world, teacher, max(3, reads // 10)) if CHROMIUM.exists() else None
-    finally:
-        ledger.close()
+    with closing(build_ledger(settings)) as ledger, TestClient(create_app(settings, "all", ledger)) as c:
+        c.headers.update({"Authorization": f"Bearer {TOKEN}"})
+        world = build(c, students, objectives, seed)
+        c.get(f"/v1/classes/{world.class_id}/next", params={"min_position": world.position})
+        ledger.runner.catch_up()
+        teacher = ledger.tokens.create("teacher", [f"class:{world.class_id}"], "bench teacher")
+        signed_in(c, teacher)
+        floor_s = floor(ledger, world, reads)
+        timed = requests(c, world, reads, seed)
+        shown = browser(c.app, world, teacher, max(3, reads // 10)) if CHROMIUM.exists() else None
     base = percentiles(floor_s)
     figures = {name: percentiles(s) for name, s in timed.items()}
     for f in figures.values():

@@ -20,6 +20,7 @@ import argparse
 import json
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,7 @@ def measure(ledger: Ledger, workdir: Path) -> list[dict[str, Any]]:
 
 def load(settings: Settings, events: int, students: int, seed: int) -> dict[str, Any]:
     district = District(seed, students, heavy_events=0)
-    ledger = build_ledger(settings)
-    try:
+    with closing(build_ledger(settings)) as ledger:
         load_roster(ledger, district)
         stored, seconds = write_batches(ledger, batches(district.events(events), 1_000))
         rebuild(ledger)
@@ -87,8 +87,6 @@ def load(settings: Settings, events: int, students: int, seed: int) -> dict[str,
             "load_seconds": seconds,
             "log_entries": ledger.store.head_position(),
         }
-    finally:
-        ledger.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,11 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         fresh_store(args.backend, Path(tmp) / "data") as s,
     ):
         store = load(s, args.events, args.students or max(50, args.events // 200), args.seed)
-        ledger = build_ledger(s)
-        try:
+        with closing(build_ledger(s)) as ledger:
             figures = measure(ledger, Path(tmp))
-        finally:
-            ledger.close()
     print(f"exports, {args.backend}, {store['events']:,} events, {store['students']:,} students:")
     for f in figures:
         who = "pseudonymised" if f["pseudonymised"] else "named"

@@ -70,13 +70,10 @@ def measure_catch_up(config: KafkaConfig, tmp: Path, bootstrap: str, run: str) -
             )
         finally:
             _drop(copy)
-        ledger = build_ledger(s)
-        try:
+        with contextlib.closing(build_ledger(s)) as ledger:
             began = time.perf_counter()
             rebuild(ledger, workers=1)
             floor = time.perf_counter() - began
-        finally:
-            ledger.close()
     return {
         "log_entries": head,
         "partitions": config.partitions,

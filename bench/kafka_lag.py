@@ -39,11 +39,8 @@ def measure_lag(config: KafkaConfig, tmp: Path, bootstrap: str, run: str) -> dic
     with fresh_database() as url, contextlib.ExitStack() as stack:
         s = role_settings(tmp, url, bootstrap, f"bench-lag-{run}", config.partitions)
         ensure_topic(bootstrap, s.kafka_topic, s.kafka_partitions)
-        ledger = build_ledger(s)
-        try:
+        with contextlib.closing(build_ledger(s)) as ledger:
             load_roster(ledger, district)
-        finally:
-            ledger.close()
         env = kafka_env(s, f"bench-lag-{run}")
         ingest = stack.enter_context(serve(s, TOKEN, "ingest", env_more=env))
         stack.enter_context(serve(s, TOKEN, "relay", env_more=env))

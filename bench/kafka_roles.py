@@ -4,6 +4,7 @@ settings and environment, and waiting for the read models to reach a position.""
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,19 +48,14 @@ def kafka_env(s: Settings, group: str) -> dict[str, str]:
 
 
 def head_and_position(s: Settings) -> tuple[int, int]:
-    ledger = build_ledger(s)
-    try:
-        with ledger.engine.connect() as conn:
-            return ledger.store.head_position(), ledger.read_position(conn)
-    finally:
-        ledger.close()
+    with closing(build_ledger(s)) as ledger, ledger.engine.connect() as conn:
+        return ledger.store.head_position(), ledger.read_position(conn)
 
 
 def wait_position(s: Settings, head: int, timeout: float) -> float | None:
     """Wait until the read models reach `head`; seconds from the call until
     they had first moved (None if they were there at once)."""
-    ledger = build_ledger(s)
-    try:
+    with closing(build_ledger(s)) as ledger:
         began = time.perf_counter()
         moved: float | None = None
         while True:
@@ -72,5 +68,3 @@ def wait_position(s: Settings, head: int, timeout: float) -> float | None:
             if time.perf_counter() - began > timeout:
                 raise SystemExit(f"bench: the workers did not reach position {head} within {timeout:g} s")
             time.sleep(0.05)
-    finally:
-        ledger.close()

@@ -25,7 +25,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -186,12 +186,8 @@ def zip_size(folder: Path) -> int:
 
 @contextmanager
 def _store(backend: str, root: Path) -> Iterator[Ledger]:
-    with fresh_store(backend, root / "store") as settings:
-        ledger = build_ledger(settings)
-        try:
-            yield ledger
-        finally:
-            ledger.close()
+    with fresh_store(backend, root / "store") as settings, closing(build_ledger(settings)) as ledger:
+        yield ledger
 
 
 def _timed_import(ledger: Ledger, folder: Path) -> dict[str, Any]:

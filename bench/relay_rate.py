@@ -54,13 +54,10 @@ def _bootstrap(given: str | None) -> Iterator[str]:
 
 def load(settings: Settings, events: int, seed: int) -> int:
     district = District(seed, max(50, events // 200), heavy_events=0)
-    ledger = build_ledger(settings)
-    try:
+    with contextlib.closing(build_ledger(settings)) as ledger:
         load_roster(ledger, district)
         write_batches(ledger, batches(district.events(events), 1_000))
         return ledger.store.head_position()
-    finally:
-        ledger.close()
 
 
 def floor(settings: Settings, topic: str) -> float:

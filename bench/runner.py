@@ -37,8 +37,7 @@ from bench.server import serve
 from bench.stores import fresh_store
 from bench.timing import percentiles, timed_gets
 from bench.verify import measure_verify
-from infra.settings import Settings
-from services.bootstrap import Ledger, build_ledger
+from services.bootstrap import build_ledger
 from services.demo.district import District, Event, batches
 from services.demo.load import load_roster, write_batches
 from services.projections.rebuild import rebuild
@@ -77,15 +76,6 @@ class Config:
 
 def _log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-@contextlib.contextmanager
-def _ledger(settings: Settings) -> Iterator[Ledger]:
-    ledger = build_ledger(settings)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 def _partitioned(events: list[Event], config: Config) -> list[list[bytes]]:
@@ -141,7 +131,7 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
         first_batches = batches(source, config.batch)
 
         # 1. Roster and bulk, in process.
-        with _ledger(settings) as ledger:
+        with contextlib.closing(build_ledger(settings)) as ledger:
             t = time.perf_counter()
             load_roster(ledger, district)
             results["roster_seconds"] = time.perf_counter() - t
@@ -159,7 +149,7 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
             secs, stored = _post_all(base, _partitioned(slice_events, config), config.clients)
         ingest_rate = stored / secs
         progress(f"(a) HTTP ingest: {stored:,} events in {secs:.1f} s ({ingest_rate:,.0f}/s)")
-        with _ledger(settings) as ledger:
+        with contextlib.closing(build_ledger(settings)) as ledger:
             after_http = ledger.store.head_position()
             floor_fn = copy_floor_postgres if settings.database_url else copy_floor_sqlite
             floor = floor_fn(ledger, before_http, after_http, slice_ids)
@@ -210,7 +200,7 @@ def run(config: Config, progress: Callable[[str], None] = _log) -> dict[str, Any
         with serve(settings, TOKEN, role="all") as base, httpx.Client(base_url=base, headers=AUTH) as c:
             timed_gets(c, [f"/v1/students/{s}/mastery" for s in students[:20]])  # warm up
             reads = timed_gets(c, [f"/v1/students/{s}/mastery" for s in students])
-            with _ledger(settings) as ledger:
+            with contextlib.closing(build_ledger(settings)) as ledger:
                 floor_reads = raw_mastery_select(ledger, students)
             results["student_mastery"] = {**percentiles(reads), "floor": percentiles(floor_reads)}
             progress(f"(c) student mastery: {results['student_mastery']}")
@@ -252,7 +242,7 @@ def _embedded_lag(config: Config, district: District, progress: Callable[[str], 
     with fresh_store(embedded.backend, keep=embedded.keep, bootstrap_token=TOKEN) as settings:
         tail = lag_batches(config) * config.batch
         source = batches(district.events(config.embedded_events, tail=tail), config.batch)
-        with _ledger(settings) as ledger:
+        with contextlib.closing(build_ledger(settings)) as ledger:
             load_roster(ledger, district)
             write_batches(ledger, (next(source) for _ in range(config.embedded_events // config.batch)))
             rebuild(ledger)  # the read models, as a deployment would build them from an imported log

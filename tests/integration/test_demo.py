@@ -8,6 +8,7 @@ import collections
 import json
 import subprocess
 import sys
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,8 +62,7 @@ def test_demo_loads_once_and_prints_the_same_tokens(tmp_path: Path) -> None:
     assert "Reusing the demo district" in again.stdout
     assert _tokens(first.stdout) == _tokens(again.stdout) and len(_tokens(first.stdout)) == 2
 
-    ledger = build_ledger(load_settings(data_dir=tmp_path / "d"))
-    try:
+    with closing(build_ledger(load_settings(data_dir=tmp_path / "d"))) as ledger:
         head = ledger.store.head_position()
         assert ledger.runner.position() == head  # the read models were caught up before serving
         with ledger.engine.connect() as conn:
@@ -84,8 +84,6 @@ def test_demo_loads_once_and_prints_the_same_tokens(tmp_path: Path) -> None:
         assert json.loads((tmp_path / "d" / "demo.json").read_text())["holders"]["teacher_classes"]
         printed = [line for line in first.stdout.splitlines() if line.startswith("  ")]
         assert printed == [line for line in again.stdout.splitlines() if line.startswith("  ")]
-    finally:
-        ledger.close()
 
     other = _demo(tmp_path / "d", "--seed", "8")
     assert other.returncode == 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import closing
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,14 +33,11 @@ DISTRICT = District(11, 20, heavy_events=0)
 @pytest.fixture
 def unprojected(settings: Settings) -> Iterator[Ledger]:
     """A district written to the log, not one event of it applied to the read models."""
-    ledger = build_ledger(settings)
-    try:
+    with closing(build_ledger(settings)) as ledger:
         load_roster(ledger, DISTRICT)
         write_batches(ledger, batches(DISTRICT.events(300), 100))
         assert ledger.runner.position() == 0
         yield ledger
-    finally:
-        ledger.close()
 
 
 def test_an_export_waits_for_the_read_models_and_says_when_they_do_not_come(

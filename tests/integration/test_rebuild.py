@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -85,8 +86,7 @@ def test_rebuild_of_a_generated_district_equals_log_order_processing(
     two: the rebuilt tables equal, row for row, the same projections run over
     the log in log order."""
     small = settings.model_copy(update={"projection_batch_size": 173, "rebuild_batch_size": 400})
-    ledger = build_ledger(small)
-    try:
+    with closing(build_ledger(small)) as ledger:
         district = District(seed=11, students=60, heavy_events=300)
         load_roster(ledger, district)
         source = batches(district.events(3_000, tail=600), 250)
@@ -135,8 +135,6 @@ def test_rebuild_of_a_generated_district_equals_log_order_processing(
         assert expected["rm_mastery"] and expected["rm_contradictions"] and expected["rm_students"]
         for name, rows in expected.items():
             assert rebuilt[name] == rows, name
-    finally:
-        ledger.close()
 
 
 def _rows(ledger: Ledger, sql: str) -> list[tuple[Any, ...]]:

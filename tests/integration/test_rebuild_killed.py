@@ -83,15 +83,12 @@ def _until(condition: Callable[[], bool], seconds: float) -> bool:
 
 
 def test_a_killed_rebuild_leaves_no_worker_behind(settings: Settings) -> None:
-    ledger = build_ledger(settings)
-    try:
+    with contextlib.closing(build_ledger(settings)) as ledger:
         district = District(seed=5, students=80, heavy_events=200)
         load_roster(ledger, district)
         write_batches(ledger, batches(district.events(4_000), 500))
         with ledger.engine.connect() as conn:
             assert conn.execute(select(students.c.student_id)).first() is None  # nothing projected yet
-    finally:
-        ledger.close()
     env = {
         **os.environ,
         "MASTERY_DATA_DIR": str(settings.data_dir),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -206,8 +207,7 @@ def test_a_store_made_before_the_trust_store_keeps_its_tokens_and_pseudonyms(set
         conn.exec_driver_sql("CREATE TABLE export_secrets (name VARCHAR PRIMARY KEY, secret VARCHAR)")
         conn.exec_driver_sql(f"INSERT INTO export_secrets VALUES ('student_pseudonym', '{OLD_SECRET.hex()}')")
     engine.dispose()
-    ledger = build_ledger(settings)
-    try:
+    with closing(build_ledger(settings)) as ledger:
         assert not {"auth_tokens", "export_secrets"} & set(inspect(ledger.engine).get_table_names())
         with ledger.trust.connect() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("auth_tokens")}
@@ -219,8 +219,6 @@ def test_a_store_made_before_the_trust_store_keeps_its_tokens_and_pseudonyms(set
         ledger.tokens.flush()
         [info] = ledger.tokens.list()
         assert (info.expires_at, info.revoked_at) == (None, None) and info.last_used_at is not None
-    finally:
-        ledger.close()
     build_ledger(settings).close()  # and again: nothing left to add
 
 

@@ -26,6 +26,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -233,8 +234,7 @@ def test_all_roles_lose_and_repeat_nothing_through_kills_restarts_and_a_stopped_
         kafka_bootstrap=district.broker.bootstrap,
         kafka_topic=district.topic,
     )
-    ledger = build_ledger(settings)
-    try:
+    with closing(build_ledger(settings)) as ledger:
         head = ledger.store.head_position()
         wait_until(f"the query role reading at {head}", lambda: district.read_position() >= head, timeout=300)
         r = httpx.get(
@@ -259,5 +259,3 @@ def test_all_roles_lose_and_repeat_nothing_through_kills_restarts_and_a_stopped_
         live = read_model_rows(ledger)
         rebuild(ledger, workers=1)
         assert read_model_rows(ledger) == live, "the read models differ from a rebuild from the log"
-    finally:
-        ledger.close()

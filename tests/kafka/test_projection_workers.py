@@ -10,6 +10,7 @@ import random
 import re
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -143,8 +144,7 @@ def test_two_workers_share_partitions_one_killed_the_other_takes_over(
             kafka_bootstrap=kafka_env["MASTERY_KAFKA_BOOTSTRAP"],
             kafka_topic=kafka_env["MASTERY_KAFKA_TOPIC"],
         )
-        ledger = build_ledger(settings)
-        try:
+        with closing(build_ledger(settings)) as ledger:
             with ledger.engine.connect() as conn:
                 assert ledger.read_position(conn) >= last
                 # Every attempt once: none missing, none counted twice.
@@ -152,8 +152,6 @@ def test_two_workers_share_partitions_one_killed_the_other_takes_over(
             live = read_model_rows(ledger)
             rebuild(ledger, workers=1)
             assert read_model_rows(ledger) == live
-        finally:
-            ledger.close()
     finally:
         second.stop()
         main.stop()
