@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.helpers import RULE_9_OF_10, attempt, ledger_of, new_id, post, seed_roster
+from tests.helpers import attempt, ledger_of, new_id, post
 
 Event = dict[str, Any]
 
@@ -151,14 +151,6 @@ CASES: dict[str, Case] = {
         ["score", "rubric_level"],
     ),
 }
-
-
-def seed(client: TestClient) -> TestClient:
-    """Two students in a class, two objectives of 9 of 10 and a rubric one."""
-    seed_roster(
-        client, students=("s1", "s2"), objectives={"o1": RULE_9_OF_10, "o2": RULE_9_OF_10, "r1": RUBRIC}
-    )
-    return client
 
 
 def assert_problem(r: Any, status: int) -> list[dict[str, Any]]:

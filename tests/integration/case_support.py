@@ -7,22 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
 from services import cli
-from tests.helpers import ledger_of, use_store
+from tests.helpers import ledger_of
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "case"
 PACKAGE, RULES = FIXTURES / "lincoln-math.json", FIXTURES / "rules.json"
 DEFAULT_RULE = '{"threshold": {"kind": "percent", "min": 80}}'
-
-
-def wire_store(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> TestClient:
-    """The service's store, for the `mastery` commands run in process."""
-    use_store(monkeypatch, ledger_of(client))
-    return client
 
 
 def import_case(*args: str | Path) -> Result:

@@ -18,14 +18,8 @@ from tests.integration.bad_input_support import (
     in_the_future,
     reflection,
     retake,
-    seed,
     stored,
 )
-
-
-@pytest.fixture
-def seeded(client: TestClient) -> TestClient:
-    return seed(client)
 
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))

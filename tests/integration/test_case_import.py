@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.case_support import (
@@ -20,13 +19,7 @@ from tests.integration.case_support import (
     catalog_at,
     head_of,
     import_case,
-    wire_store,
 )
-
-
-@pytest.fixture
-def store(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> TestClient:
-    return wire_store(client, monkeypatch)
 
 
 def _edited(tmp_path: Path, change: Any) -> Path:
@@ -42,7 +35,7 @@ def _item(package: dict[str, Any], code: str) -> dict[str, Any]:
     return found
 
 
-def test_import_then_again_stores_nothing_new(store: TestClient) -> None:
+def test_import_then_again_stores_nothing_new(case_store: TestClient) -> None:
     done = import_case(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE)
     assert done.exit_code == 0, done.output
     assert done.stdout.startswith(
@@ -50,8 +43,8 @@ def test_import_then_again_stores_nothing_new(store: TestClient) -> None:
         "0 unchanged (7 prerequisites; 5 groupings (courses, units) not objectives; associations ignored: "
         "1 exactMatchOf, 1 isRelatedTo); log position "
     )
-    head = head_of(store)
-    catalog = catalog_at(store, head, course="ALG1")
+    head = head_of(case_store)
+    catalog = catalog_at(case_store, head, course="ALG1")
     in_order = ["ALG1.U1.1", "ALG1.U1.2", "ALG1.U1.3", "ALG1.U2.1", "ALG1.U2.2", "ALG1.U2.3"]
     assert list(catalog) == [*in_order, _item_id_without_code()]
     u2 = catalog["ALG1.U2.2"]
@@ -68,17 +61,19 @@ def test_import_then_again_stores_nothing_new(store: TestClient) -> None:
         "distinct_days": True,
     }  # a Learning Target's
     assert catalog["ALG1.U1.3"]["rule"]["threshold"]["kind"] == "rubric"  # a Performance Task's
-    assert list(catalog_at(store, head, course="GEO", unit="GEO.U1")) == ["GEO.U1.1", "GEO.U1.2"]
+    assert list(catalog_at(case_store, head, course="GEO", unit="GEO.U1")) == ["GEO.U1.1", "GEO.U1.2"]
 
     again = import_case(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE)
     assert again.exit_code == 0, again.output
     assert "0 created, 0 changed, 9 unchanged" in again.stdout
-    assert head_of(store) == head  # not one event more
+    assert head_of(case_store) == head  # not one event more
 
 
-def test_a_changed_statement_is_a_change_event_of_that_objective(store: TestClient, tmp_path: Path) -> None:
+def test_a_changed_statement_is_a_change_event_of_that_objective(
+    case_store: TestClient, tmp_path: Path
+) -> None:
     assert import_case(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE).exit_code == 0
-    head = head_of(store)
+    head = head_of(case_store)
     new = "Solve one-step linear equations in one variable, and check the solution."
 
     def reword(package: dict[str, Any]) -> None:
@@ -87,14 +82,16 @@ def test_a_changed_statement_is_a_change_event_of_that_objective(store: TestClie
     done = import_case(_edited(tmp_path, reword), "--rules", RULES, "--rule", DEFAULT_RULE)
     assert done.exit_code == 0, done.output
     assert "0 created, 1 changed, 8 unchanged" in done.stdout
-    assert head_of(store) == head + 1  # one event: the details changed, the rule did not
-    changed = catalog_at(store, head + 1, course="ALG1")["ALG1.U2.1"]
+    assert head_of(case_store) == head + 1  # one event: the details changed, the rule did not
+    changed = catalog_at(case_store, head + 1, course="ALG1")["ALG1.U2.1"]
     assert changed["statement"] == new
     assert len(changed["rule_versions"]) == 1
 
 
-def test_a_broken_package_lists_every_problem_and_stores_nothing(store: TestClient, tmp_path: Path) -> None:
-    head = head_of(store)
+def test_a_broken_package_lists_every_problem_and_stores_nothing(
+    case_store: TestClient, tmp_path: Path
+) -> None:
+    head = head_of(case_store)
 
     def break_it(package: dict[str, Any]) -> None:
         del _item(package, "ALG1.U1.2")["fullStatement"]
@@ -113,12 +110,12 @@ def test_a_broken_package_lists_every_problem_and_stores_nothing(store: TestClie
             f"  {_where('ALG1.U2.3')}: no rule for CFItemType 'Standard': add it to --rules, or give --rule",
         ]
     )
-    assert head_of(store) == head
-    assert catalog_at(store, head) == {}
+    assert head_of(case_store) == head
+    assert catalog_at(case_store, head) == {}
 
 
-def test_a_cycle_of_prerequisites_is_refused(store: TestClient, tmp_path: Path) -> None:
-    head = head_of(store)
+def test_a_cycle_of_prerequisites_is_refused(case_store: TestClient, tmp_path: Path) -> None:
+    head = head_of(case_store)
 
     def close_the_loop(package: dict[str, Any]) -> None:
         back = next(a for a in package["CFAssociations"] if a["associationType"] == "precedes")
@@ -131,11 +128,11 @@ def test_a_cycle_of_prerequisites_is_refused(store: TestClient, tmp_path: Path) 
     assert done.exit_code == 2
     assert "prerequisites go round in a cycle: " in done.stderr
     assert done.stderr.endswith("1 problem; nothing was imported\n")
-    assert head_of(store) == head
+    assert head_of(case_store) == head
 
 
-def test_check_and_refusals_store_nothing(store: TestClient, tmp_path: Path) -> None:
-    head = head_of(store)
+def test_check_and_refusals_store_nothing(case_store: TestClient, tmp_path: Path) -> None:
+    head = head_of(case_store)
     checked = import_case(PACKAGE, "--rule", DEFAULT_RULE, "--check")
     assert checked.exit_code == 0, checked.output
     assert checked.stdout.startswith(
@@ -154,7 +151,7 @@ def test_check_and_refusals_store_nothing(store: TestClient, tmp_path: Path) -> 
     ]
     missing = import_case(tmp_path / "nowhere.json", "--rule", DEFAULT_RULE)
     assert missing.exit_code == 2 and missing.stderr.startswith("mastery: cannot read the package ")
-    assert head_of(store) == head
+    assert head_of(case_store) == head
 
 
 def _where(code: str, label: str | None = None) -> str:

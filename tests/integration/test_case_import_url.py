@@ -6,6 +6,7 @@ exit 2, nothing stored."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -25,19 +26,16 @@ from tests.integration.case_support import (
     catalog_at,
     head_of,
     import_case,
-    wire_store,
 )
-
-
-@pytest.fixture
-def store(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> TestClient:
-    return wire_store(client, monkeypatch)
 
 
 class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/slow.json":
             time.sleep(3)  # longer than the timeout the test sets
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                super().do_GET()  # to a reader that has given up: keep the test output clean
+            return
         super().do_GET()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -61,22 +59,22 @@ def site(tmp_path: Path) -> Iterator[str]:
         thread.join()
 
 
-def test_a_package_at_a_url_imports_as_the_file_does(store: TestClient, site: str) -> None:
+def test_a_package_at_a_url_imports_as_the_file_does(case_store: TestClient, site: str) -> None:
     done = import_case(f"{site}/lincoln-math.json", "--rules", RULES, "--rule", DEFAULT_RULE)
     assert done.exit_code == 0, done.output
     assert "9 objectives from 'Lincoln Unified Mathematics Competencies': 9 created" in done.stdout
-    head = head_of(store)
-    assert len(catalog_at(store, head)) == 9
+    head = head_of(case_store)
+    assert len(catalog_at(case_store, head)) == 9
     from_file = import_case(PACKAGE, "--rules", RULES, "--rule", DEFAULT_RULE)
     assert "0 created, 0 changed, 9 unchanged" in from_file.stdout  # the same objectives
-    assert head_of(store) == head
+    assert head_of(case_store) == head
 
 
-def _refused(store: TestClient, source: str) -> str:
-    head = head_of(store)
+def _refused(case_store: TestClient, source: str) -> str:
+    head = head_of(case_store)
     done = import_case(source, "--rule", DEFAULT_RULE)
     assert (done.exit_code, done.stdout) == (2, ""), done.output
-    assert head_of(store) == head  # nothing stored
+    assert head_of(case_store) == head  # nothing stored
     # The CLI's own lines only: in this process, a thread of an earlier test
     # (a Kafka client of the distributed backend winding down) may log a
     # warning while the runner holds stderr, as it did once in a whole-suite run.
@@ -84,38 +82,40 @@ def _refused(store: TestClient, source: str) -> str:
     return line
 
 
-def test_a_url_with_nothing_there_is_one_line(store: TestClient, site: str) -> None:
-    assert _refused(store, f"{site}/gone.json") == (
+def test_a_url_with_nothing_there_is_one_line(case_store: TestClient, site: str) -> None:
+    assert _refused(case_store, f"{site}/gone.json") == (
         f"mastery: {site}/gone.json answered 404 File not found: no package there"
     )
 
 
-def test_a_closed_port_is_one_line(store: TestClient) -> None:
+def test_a_closed_port_is_one_line(case_store: TestClient) -> None:
     with socket.socket() as s:  # a port nobody listens on once closed
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    line = _refused(store, f"http://127.0.0.1:{port}/lincoln-math.json")
+    line = _refused(case_store, f"http://127.0.0.1:{port}/lincoln-math.json")
     assert line.startswith(f"mastery: cannot reach http://127.0.0.1:{port}/lincoln-math.json: ")
 
 
-def test_a_page_that_is_not_json_is_one_line(store: TestClient, site: str) -> None:
-    line = _refused(store, f"{site}/viewer.html")
+def test_a_page_that_is_not_json_is_one_line(case_store: TestClient, site: str) -> None:
+    line = _refused(case_store, f"{site}/viewer.html")
     assert line.startswith(f"mastery: {site}/viewer.html answered text/html, not JSON (")
     assert line.endswith("): no CASE package there")
 
 
 def test_a_body_over_the_cap_is_refused(
-    store: TestClient, site: str, monkeypatch: pytest.MonkeyPatch
+    case_store: TestClient, site: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(case_source, "MAX_BYTES", 1024 * 1024 // 2)  # the fixture is smaller
     assert import_case(f"{site}/lincoln-math.json", "--rule", DEFAULT_RULE, "--check").exit_code == 0
     monkeypatch.setattr(case_source, "MAX_BYTES", 1000)
-    line = _refused(store, f"{site}/lincoln-math.json")
+    line = _refused(case_store, f"{site}/lincoln-math.json")
     assert line.startswith(f"mastery: {site}/lincoln-math.json answered more than ")
 
 
 def test_a_server_that_does_not_answer_in_time_is_one_line(
-    store: TestClient, site: str, monkeypatch: pytest.MonkeyPatch
+    case_store: TestClient, site: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(case_source, "TIMEOUT_SECONDS", 0.5)
-    assert _refused(store, f"{site}/slow.json") == f"mastery: {site}/slow.json did not answer within 0.5 s"
+    assert (
+        _refused(case_store, f"{site}/slow.json") == f"mastery: {site}/slow.json did not answer within 0.5 s"
+    )

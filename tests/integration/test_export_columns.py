@@ -15,20 +15,14 @@ from fastapi.testclient import TestClient
 
 from services.export.columns import COLUMNS
 from tests.helpers import ledger_of
-from tests.integration import export_world
 from tests.integration.export_reads import ARROW, export_body, export_rows, roster_by_student, rows_of_event
 from tests.integration.export_world import CLASSES, SCHOOLS, STUDENTS, World
 
 
-@pytest.fixture
-def world(client: TestClient) -> World:
-    return export_world.build(client)
-
-
-def test_events_carry_roster_curriculum_and_typed_scores(client: TestClient, world: World) -> None:
+def test_events_carry_roster_curriculum_and_typed_scores(client: TestClient, export_district: World) -> None:
     rows = export_rows(client, "events")
     assert [list(r) for r in rows[:1]] == [[c.name for c in COLUMNS["events"]]]
-    [o1] = rows_of_event(rows, world, "s1_o1")
+    [o1] = rows_of_event(rows, export_district, "s1_o1")
     assert (o1["school_id"], o1["grade"], o1["class_ids"]) == ("sch1", "7", ["c1", "c2"])
     assert (o1["subject"], o1["course"], o1["unit"]) == ("math", "algebra-1", "u1")
     assert (o1["correct"], o1["total"], o1["percent"], o1["rubric_level"], o1["score"]) == (
@@ -39,26 +33,26 @@ def test_events_carry_roster_curriculum_and_typed_scores(client: TestClient, wor
         0.8,
     )
     assert isinstance(o1["correct"], int) and isinstance(o1["score"], float)
-    [o2] = rows_of_event(rows, world, "s1_o2")
+    [o2] = rows_of_event(rows, export_district, "s1_o2")
     assert (o2["correct"], o2["percent"], o2["score"]) == (None, 85.0, 0.85) and o2["unit"] == "u2"
     # A rubric level's rank among the levels of the rule version in force when it occurred.
-    [v1] = rows_of_event(rows, world, "s1_o3_v1")
-    [v2] = rows_of_event(rows, world, "s1_o3_v2")
+    [v1] = rows_of_event(rows, export_district, "s1_o3_v1")
+    [v2] = rows_of_event(rows, export_district, "s1_o3_v2")
     assert (v1["rubric_level"], v1["score"]) == ("developing", pytest.approx(1 / 3))
     assert (v2["rubric_level"], v2["score"]) == ("expert", 1.0)
     assert (v1["course"], v1["subject"]) == ("writing-7", "ela")
     # A benchmark: one row per result, each with its objective and its score.
-    bench = rows_of_event(rows, world, "s3_bench")
+    bench = rows_of_event(rows, export_district, "s3_bench")
     assert [(r["objective_id"], r["unit"], r["correct"], r["total"], r["score"]) for r in bench] == [
         ("o1", "u1", 4, 5, 0.8),
         ("o2", "u2", 1, 4, 0.25),
     ]
     assert {r["position"] for r in bench} == {bench[0]["position"]}
     assert (bench[0]["school_id"], bench[0]["grade"], bench[0]["class_ids"]) == ("sch2", "9", ["c3"])
-    [reflection] = rows_of_event(rows, world, "s2_reflection")
+    [reflection] = rows_of_event(rows, export_district, "s2_reflection")
     assert reflection["objective_id"] == "o1" and reflection["class_ids"] == ["c1"]
     assert all(reflection[k] is None for k in ("correct", "total", "percent", "rubric_level", "score"))
-    assert len(rows) == len(world.events) + 1  # the benchmark's second result
+    assert len(rows) == len(export_district.events) + 1  # the benchmark's second result
 
     table = list(csv.DictReader(io.StringIO(export_body(client, "events", "csv").decode())))
     assert list(table[0]) == [c.name for c in COLUMNS["events"]]
@@ -81,7 +75,7 @@ def test_events_carry_roster_curriculum_and_typed_scores(client: TestClient, wor
     assert data[(bench[1]["event_id"], "o2")]["score"] == 0.25
 
 
-def test_mastery_rows_carry_the_same_columns(client: TestClient, world: World) -> None:
+def test_mastery_rows_carry_the_same_columns(client: TestClient, export_district: World) -> None:
     rows = export_rows(client, "mastery")
     assert list(rows[0]) == [c.name for c in COLUMNS["mastery"]]
     o3 = [r for r in rows if r["objective_id"] == "o3"]
@@ -92,7 +86,9 @@ def test_mastery_rows_carry_the_same_columns(client: TestClient, world: World) -
     assert {(r["school_id"], r["grade"], tuple(r["class_ids"]), r["course"]) for r in o3} == {
         ("sch1", "7", ("c1", "c2"), "writing-7")
     }
-    assert world.events["s3_bench"]["event_id"] not in {r["event_id"] for r in rows}  # changes no status
+    assert export_district.events["s3_bench"]["event_id"] not in {
+        r["event_id"] for r in rows
+    }  # changes no status
     pt = pq.read_table(io.BytesIO(export_body(client, "mastery", "parquet")))
     for col in COLUMNS["mastery"]:
         assert pt.schema.field(col.name).type == ARROW[col.kind], col.name
@@ -101,7 +97,7 @@ def test_mastery_rows_carry_the_same_columns(client: TestClient, world: World) -
     assert header == [c.name for c in COLUMNS["mastery"]]
 
 
-def test_roster_round_trip_in_every_format(client: TestClient, world: World) -> None:
+def test_roster_round_trip_in_every_format(client: TestClient, export_district: World) -> None:
     expected = {
         sid: (
             name,
@@ -132,7 +128,7 @@ def test_roster_round_trip_in_every_format(client: TestClient, world: World) -> 
     assert roster_by_student(export_rows(client, "roster", school_id="sch2")) == {"s3": expected["s3"]}
 
 
-def test_erased_names_and_pseudonymised_rosters(client: TestClient, world: World) -> None:
+def test_erased_names_and_pseudonymised_rosters(client: TestClient, export_district: World) -> None:
     ledger_of(client).roster.erase_student("s2", "admin:test", "request 42")
     rows = {r["student_id"]: r for r in export_rows(client, "roster")}
     assert rows["s2"]["name"] == "[erased]" and rows["s1"]["name"] == "Ana Lima"

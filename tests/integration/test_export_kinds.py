@@ -29,12 +29,9 @@ from tests.integration.export_reads import ARROW, analyst_header, export_body, e
 from tests.integration.export_world import STUDENTS, World
 
 
-@pytest.fixture
-def world(client: TestClient) -> World:
-    return export_world.build(client)
-
-
-def test_analysts_get_the_same_pseudonym_in_every_kind_and_year(client: TestClient, world: World) -> None:
+def test_analysts_get_the_same_pseudonym_in_every_kind_and_year(
+    client: TestClient, export_district: World
+) -> None:
     analyst = analyst_header(client)
     pseudonym = Pseudonymiser(pseudonym_secret(ledger_of(client).trust))
     p1 = pseudonym("s1")
@@ -58,8 +55,8 @@ def test_analysts_get_the_same_pseudonym_in_every_kind_and_year(client: TestClie
     assert {r["student_id"] for r in parquet} == {pseudonym(s) for s in STUDENTS}
 
 
-def test_filters_cut_on_school_and_occurred_at(client: TestClient, world: World) -> None:
-    events = world.events
+def test_filters_cut_on_school_and_occurred_at(client: TestClient, export_district: World) -> None:
+    events = export_district.events
     sch2 = export_rows(client, "events", school_id="sch2")
     assert {r["event_id"] for r in sch2} == {events["s3_bench"]["event_id"], events["s3_o1"]["event_id"]}
     # `from` included, `to` excluded: the benchmark at exactly 2026-03-05T00:00Z is left out.
@@ -76,7 +73,9 @@ def test_filters_cut_on_school_and_occurred_at(client: TestClient, world: World)
     assert {r["student_id"] for r in export_rows(client, "roster", school_id="sch1")} == {"s1", "s2", "s4"}
 
 
-def test_filters_a_kind_does_not_take_and_bad_values_are_refused(client: TestClient, world: World) -> None:
+def test_filters_a_kind_does_not_take_and_bad_values_are_refused(
+    client: TestClient, export_district: World
+) -> None:
     at = "2026-01-01T00:00:00Z"
     for kind in ("roster", "objectives"):
         [e] = refused_export(client, 422, kind=kind, **{"from": at})
@@ -95,7 +94,9 @@ def test_filters_a_kind_does_not_take_and_bad_values_are_refused(client: TestCli
     assert (r.status_code, r.json()["detail"]) == (404, "no school 'sch9'")
 
 
-def test_objectives_are_the_catalog_with_the_rule_in_force(client: TestClient, world: World) -> None:
+def test_objectives_are_the_catalog_with_the_rule_in_force(
+    client: TestClient, export_district: World
+) -> None:
     # A version effective in 2030 is recorded, not in force: the export shows the current one.
     future = {**export_world.OBJECTIVES["o1"], "effective_from": "2030-01-01T00:00:00Z"}
     future["rule"] = {"threshold": {"kind": "correct_of", "min_correct": 5, "of": 5}}
@@ -121,7 +122,7 @@ def test_objectives_are_the_catalog_with_the_rule_in_force(client: TestClient, w
 
 
 def test_a_roster_export_records_each_student_read_and_the_catalog_none(
-    client: TestClient, world: World
+    client: TestClient, export_district: World
 ) -> None:
     ledger = ledger_of(client)
     export_body(client, "objectives")
@@ -141,7 +142,11 @@ def test_a_roster_export_records_each_student_read_and_the_catalog_none(
 
 
 def test_cli_exports_the_same_kinds_and_filters(
-    client: TestClient, world: World, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    export_district: World,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MASTERY_DATA_DIR", str(settings.data_dir))
     if settings.database_url:

@@ -1,7 +1,7 @@
 """Exports for the leader role (docs/exports.md, "Who may export"): a leader
 reads everything of its schools' students (CONTRACT.md §3), so it exports
 them, named as its reads name them, and nobody else; a school out of its
-scope is an unknown school (404); the catalog is everyone's. The world is
+scope is an unknown school (404); the catalog is everyone's. The export_district is
 tests/integration/export_world.py: s1, s2, s4 at sch1, s3 at sch2."""
 
 from __future__ import annotations
@@ -9,17 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import ledger_of
 from tests.integration import export_world
 from tests.integration.export_world import STUDENTS, World
-
-
-@pytest.fixture
-def world(client: TestClient) -> World:
-    return export_world.build(client)
 
 
 def _leader(c: TestClient, *schools: str) -> dict[str, str]:
@@ -37,7 +31,7 @@ def _students(rows: list[dict[str, Any]]) -> set[str]:
     return {r["student_id"] for r in rows}
 
 
-def test_a_leader_exports_its_schools_students_named(client: TestClient, world: World) -> None:
+def test_a_leader_exports_its_schools_students_named(client: TestClient, export_district: World) -> None:
     lincoln = _leader(client, "sch1")
     for kind in ("events", "mastery"):
         assert _students(_rows(client, lincoln, kind=kind)) == {"s1", "s2"}, kind
@@ -50,21 +44,21 @@ def test_a_leader_exports_its_schools_students_named(client: TestClient, world: 
     assert {r["objective_id"] for r in catalog} == set(export_world.OBJECTIVES)
 
 
-def test_a_school_out_of_scope_is_an_unknown_school(client: TestClient, world: World) -> None:
+def test_a_school_out_of_scope_is_an_unknown_school(client: TestClient, export_district: World) -> None:
     lincoln = _leader(client, "sch1")
     for school in ("sch2", "nowhere"):
         r = client.get("/v1/export", params={"kind": "events", "school_id": school}, headers=lincoln)
         assert (r.status_code, r.json()["detail"]) == (404, f"no school {school!r}")
 
 
-def test_a_leader_of_two_schools_exports_both(client: TestClient, world: World) -> None:
+def test_a_leader_of_two_schools_exports_both(client: TestClient, export_district: World) -> None:
     both = _leader(client, "sch1", "sch2")
     assert _students(_rows(client, both, kind="roster")) == set(STUDENTS)
     assert _students(_rows(client, both, kind="events", school_id="sch2")) == {"s3"}
 
 
 def test_a_leader_may_ask_for_pseudonyms_and_its_named_export_is_in_the_access_log(
-    client: TestClient, world: World
+    client: TestClient, export_district: World
 ) -> None:
     lincoln = _leader(client, "sch1")
     hidden = _rows(client, lincoln, kind="roster", pseudonymise="true")

@@ -9,12 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import attempt, ledger_of, post
-from tests.integration.bad_input_support import assert_problem, reflection, seed, stored
-
-
-@pytest.fixture
-def seeded(client: TestClient) -> TestClient:
-    return seed(client)
+from tests.integration.bad_input_support import assert_problem, reflection, stored
 
 
 def test_writing_needs_a_known_token(seeded: TestClient) -> None:
