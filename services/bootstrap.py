@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from infra.access_log import AccessRecorder
 from infra.eventstore import LedgerStore, open_event_store
 from infra.keys import StudentKeys
+from infra.learning_log import StoreLearningLog
 from infra.readstore import open_read_store, open_reader
 from infra.settings import Settings
 from infra.tokens import TokenStore
@@ -95,7 +96,7 @@ def build_ledger(settings: Settings) -> Ledger:
         store=store,
         engine=engine,
         catalog=catalog,
-        writer=EventWriter(store, catalog, keys),
+        writer=EventWriter(StoreLearningLog(store), catalog, keys),
         roster=RosterWriter(store, keys),
         runner=runner,
         tokens=TokenStore(trust, token),

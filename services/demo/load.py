@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 
 from services.bootstrap import Ledger
 from services.demo.district import District, Event, Happening
+from services.ingest.commands import RecordEvents
 from services.ingest.event_checks import Backfill
 from services.ingest.schemas import ClassIn, EventBatchIn, ObjectiveIn, SchoolIn, StudentIn
 
@@ -44,7 +45,7 @@ def write_batches(
     started = time.perf_counter()
     for batch in batches:
         parsed = _BATCH.validate_python({"events": batch})
-        result = ledger.writer.write(parsed.events, recorded_by, "district-loader")
+        result = ledger.writer.write(RecordEvents(parsed.events, recorded_by, "district-loader"))
         stored += result.stored
         if progress:
             progress(len(batch))
@@ -66,7 +67,8 @@ def backfill(
     for n, batch in enumerate(_chunks(happenings, size)):
         parsed = _BATCH.validate_python({"events": [h.event for h in batch]})
         recorded = Backfill({h.event["event_id"]: (h.recorded_at, h.recorded_by) for h in batch})
-        result = ledger.writer.write(parsed.events, migrated_by, f"{request_prefix}-{n}", recorded)
+        command = RecordEvents(parsed.events, migrated_by, f"{request_prefix}-{n}", recorded)
+        result = ledger.writer.write(command)
         stored += result.stored
         if progress:
             progress(len(batch))

@@ -17,6 +17,7 @@ from infra.tokens import Principal
 from services import requestid
 from services.errors import Forbidden, InvalidInput, error
 from services.http import ReadModelsDep, role_in, scoped_students
+from services.ingest.commands import RecordEvents
 from services.ingest.roster import RosterWriter
 from services.ingest.schemas import (
     MAX_BATCH,
@@ -137,7 +138,7 @@ def _post_events(
     batch = parse_batch(body, content_type)
     if who.role in ("teacher", "student"):
         _check_scope(read_models, who, batch)
-    result = writer.write(batch.events, who.recorded_by, request_id)
+    result = writer.write(RecordEvents(batch.events, who.recorded_by, request_id))
     EVENTS_INGESTED.labels("stored").inc(result.stored)
     EVENTS_INGESTED.labels("duplicate").inc(result.duplicates)
     out = {

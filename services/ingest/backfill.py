@@ -20,6 +20,7 @@ from services import requestid
 from services.errors import ProblemError
 from services.http import role_in
 from services.ingest.api import WriterDep
+from services.ingest.commands import RecordEvents
 from services.ingest.event_checks import Backfill
 from services.ingest.schemas import BackfillBatchIn, EventBatchOut, EventResultOut
 from services.instruments import EVENTS_INGESTED
@@ -39,7 +40,7 @@ def post_backfill(body: BackfillBatchIn, writer: WriterDep, who: Migrator) -> Ev
     backfill = Backfill({str(b.event.event_id): (b.recorded_at, b.recorded_by) for b in body.events})
     request_id = requestid.current() or uuid.uuid4().hex
     try:
-        result = writer.write(events, who.recorded_by, request_id, backfill)
+        result = writer.write(RecordEvents(events, who.recorded_by, request_id, backfill))
     except ProblemError as e:
         e.errors = [_located(err) for err in e.errors or []]
         raise

@@ -26,12 +26,12 @@ from typing import Any
 from uuid import UUID
 
 from domain.ids import learner_stream, objective_stream, profile_stream
-from infra.eventstore import IndexRow, IntegrityError, LedgerStore, LogBusy
-from infra.keys import StudentKeys
-from infra.learning_mapper import LearningEventMapper, NewLearningEvent
+from infra.eventstore import IndexRow, IntegrityError, LogBusy
+from infra.learning_log import Recording
+from infra.learning_mapper import NewLearningEvent
 from infra.sealing import StudentKey
-from services.catalog import Catalog
 from services.errors import Busy, Conflict, InvalidInput, error
+from services.ingest.commands import RecordEvents
 from services.ingest.event_checks import (
     Backfill,
     canonical,
@@ -41,6 +41,7 @@ from services.ingest.event_checks import (
     reference,
     same_body,
 )
+from services.ingest.ports import KeyRing, LearningLog, ObjectiveLookup
 from services.ingest.schemas import EventIn
 from services.ingest.translate import translate
 
@@ -72,25 +73,16 @@ class Checked:
 
 
 class EventWriter:
-    def __init__(self, store: LedgerStore, catalog: Catalog, keys: StudentKeys) -> None:
-        self.store = store
+    def __init__(self, log: LearningLog, catalog: ObjectiveLookup, keys: KeyRing) -> None:
+        self.log = log
         self.catalog = catalog
         self.keys = keys
-        self.mapper = LearningEventMapper(store.mapper)
 
-    def write(
-        self,
-        events: Sequence[EventIn],
-        recorded_by: str,
-        request_id: str,
-        backfill: Backfill | None = None,
-    ) -> BatchResult:
-        """`backfill`: the events come from another system, each with its own
-        recorded_at and recorder (admin only, services/ingest/backfill.py)."""
+    def write(self, command: RecordEvents) -> BatchResult:
         assume_new = True
         for attempt in range(_RETRIES):
             try:
-                return self._write_once(events, recorded_by, request_id, assume_new, backfill)
+                return self._write_once(command, assume_new)
             except LogBusy as e:
                 raise Busy(f"the event log is busy; nothing was stored: {e}") from e
             except IntegrityError:
@@ -102,14 +94,8 @@ class EventWriter:
                     raise
         raise AssertionError("unreachable")
 
-    def _write_once(
-        self,
-        events: Sequence[EventIn],
-        recorded_by: str,
-        request_id: str,
-        assume_new: bool,
-        backfill: Backfill | None,
-    ) -> BatchResult:
+    def _write_once(self, command: RecordEvents, assume_new: bool) -> BatchResult:
+        events, backfill = command.events, command.backfill
         checked = self.check(events, assume_new=assume_new, backfill=backfill)
         if assume_new and (checked.errors or checked.conflicts):
             checked = self.check(events, backfill=backfill)  # answer as the full check does
@@ -121,7 +107,7 @@ class EventWriter:
             raise Conflict(
                 "an event_id was reused with a different body; nothing was stored", checked.conflicts
             )
-        position = self._append(checked, recorded_by, request_id, backfill)
+        position = self._append(checked, command)
         stored = len(checked.new)
         return BatchResult(stored, len(events) - stored, position, checked.outcome)
 
@@ -154,7 +140,7 @@ class EventWriter:
             *(profile_stream(s) for s in students),
             *(objective_stream(o) for o in objective_ids),
         ]
-        heads, index = self.store.indexed.select_for_batch(streams, sorted(lookups))
+        heads, index = self.log.heads_and_index(streams, sorted(lookups))
         # Stores before schema version 2 opened the learning stream with the profile.
         rostered = {s for s in students if profile_stream(s) in heads or learner_stream(s) in heads}
         keys, erased = self.keys.for_writing(rostered)
@@ -221,11 +207,9 @@ class EventWriter:
             outcome.append((eid, "stored"))
         return Checked(errors, conflicts, new, outcome, heads, now, keys)
 
-    def _append(
-        self, checked: Checked, recorded_by: str, request_id: str, backfill: Backfill | None
-    ) -> int:
+    def _append(self, checked: Checked, command: RecordEvents) -> int:
         if not checked.new:
-            return self.store.head_position()
+            return self.log.head_position()
         versions: dict[str, int] = {}
         rows: list[NewLearningEvent] = []
         for event, row in checked.new:
@@ -237,12 +221,12 @@ class EventWriter:
             rows.append(
                 (event.type, stream, version, student, row.event_id, event.occurred_at, payload, sealed)
             )
-        stored = self.mapper.stored_events(
-            rows,
+        backfill = command.backfill
+        recording = Recording(
             recorded_at=checked.now,
-            recorded_by=recorded_by,
-            request_id=request_id,
+            recorded_by=command.recorded_by,
+            request_id=command.request_id,
             recorded=[backfill.recorded[row.event_id] for _, row in checked.new] if backfill else None,
-            migrated_by=recorded_by if backfill else None,
+            migrated_by=command.recorded_by if backfill else None,
         )
-        return self.store.indexed.append_batch(stored, [row for _, row in checked.new])
+        return self.log.append(rows, [row for _, row in checked.new], recording)

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 from domain.ids import learner_stream
 from domain.learner import Learner
 from services.bootstrap import Ledger
+from services.ingest.commands import RecordEvents
 from services.ingest.schemas import EventBatchIn, ObjectiveIn, SchoolIn, StudentIn
 from services.ingest.writer import BatchResult
 from tests.helpers import RULE_9_OF_10, attempt, ledger_of, post, seed_roster
@@ -75,7 +76,7 @@ def test_concurrent_writers_of_the_same_new_events_store_them_once(ledger: Ledge
 
     def write() -> None:
         start.wait()
-        results.append(ledger.writer.write(batch.events, "test:writer", "req"))
+        results.append(ledger.writer.write(RecordEvents(batch.events, "test:writer", "req")))
 
     threads = [threading.Thread(target=write) for _ in range(3)]
     for t in threads:
@@ -114,7 +115,7 @@ def test_concurrent_batches_for_the_same_students_queue_instead_of_failing(ledge
         start.wait()
         try:
             for b in mine:
-                assert ledger.writer.write(b.events, "test:writer", "req").stored == 10
+                assert ledger.writer.write(RecordEvents(b.events, "test:writer", "req")).stored == 10
         except BaseException as e:
             failures.append(e)
 

@@ -1,0 +1,51 @@
+"""What the learning-event writer (services/ingest/writer.py) needs of the
+world, as small protocols: the event log, the objectives, the students'
+keys. The composition root (services/bootstrap.py) hands it the real
+adapters (infra/learning_log.py, services/catalog.py, infra/keys.py); the
+unit tests hand it in-memory ones (tests/unit/fake_ports.py), so the order
+of checking and appending is tested without a database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+from uuid import UUID
+
+from infra.eventstore import IndexRow
+from infra.learning_log import Recording
+from infra.learning_mapper import NewLearningEvent
+from infra.sealing import StudentKey
+from services.catalog import ObjectiveView
+
+
+class LearningLog(Protocol):
+    def heads_and_index(
+        self, streams: Sequence[UUID], event_ids: Sequence[str]
+    ) -> tuple[dict[UUID, int], dict[str, IndexRow]]:
+        """The head version of each stream that exists, and the index rows of
+        the event ids already stored."""
+        ...
+
+    def append(
+        self, events: Sequence[NewLearningEvent], index_rows: Sequence[IndexRow], recording: Recording
+    ) -> int:
+        """All of the events and their index rows, or nothing; the log position
+        after them. Raises `IntegrityError` when an event id is stored already,
+        `LogBusy` when the log cannot be written now. Each event's version is
+        its stream's head at the moment of appending, plus its place."""
+        ...
+
+    def head_position(self) -> int: ...
+
+
+class ObjectiveLookup(Protocol):
+    def at_heads(self, objective_ids: Iterable[str], heads: Mapping[UUID, int]) -> dict[str, ObjectiveView]:
+        """The objectives among these whose streams have a head in `heads`."""
+        ...
+
+
+class KeyRing(Protocol):
+    def for_writing(self, student_ids: Iterable[str]) -> tuple[dict[str, StudentKey], set[str]]:
+        """The keys of these students (drawn for those that have none), and
+        the erased among them, who get none."""
+        ...
