@@ -14,6 +14,7 @@ from infra.eventstore import LedgerStore, open_event_store
 from infra.keys import StudentKeys
 from infra.learning_log import StoreLearningLog
 from infra.readstore import open_read_store, open_reader
+from infra.roster_log import StoreAggregateLog
 from infra.settings import Settings
 from infra.tokens import TokenStore
 from infra.tracking import KAFKA, LOG, reached_position
@@ -97,7 +98,7 @@ def build_ledger(settings: Settings) -> Ledger:
         engine=engine,
         catalog=catalog,
         writer=EventWriter(StoreLearningLog(store), catalog, keys),
-        roster=RosterWriter(store, keys),
+        roster=RosterWriter(StoreAggregateLog(store), keys),
         runner=runner,
         tokens=TokenStore(trust, token),
         trust=trust,

@@ -1,9 +1,12 @@
-"""What the learning-event writer (services/ingest/writer.py) needs of the
-world, as small protocols: the event log, the objectives, the students'
-keys. The composition root (services/bootstrap.py) hands it the real
-adapters (infra/learning_log.py, services/catalog.py, infra/keys.py); the
-unit tests hand it in-memory ones (tests/unit/fake_ports.py), so the order
-of checking and appending is tested without a database."""
+"""What the writers of the ingest service need of the world, as small
+protocols. The learning-event writer (services/ingest/writer.py): the event
+log, the objectives, the students' keys. The roster and catalog writer
+(services/ingest/roster.py): the log as aggregates, and the keys. The
+composition root (services/bootstrap.py) hands them the real adapters
+(infra/learning_log.py, infra/roster_log.py, services/catalog.py,
+infra/keys.py); the unit tests hand them in-memory ones
+(tests/unit/fake_ports.py), so what they check and in which order they
+write is tested without a database."""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 from uuid import UUID
 
-from infra.eventstore import IndexRow
+from eventsourcing.domain import Aggregate, CanMutateAggregate
+
+from infra.eventstore import IndexRow, IntegrityError
 from infra.learning_log import Recording
 from infra.learning_mapper import NewLearningEvent
 from infra.sealing import StudentKey
@@ -49,3 +54,28 @@ class KeyRing(Protocol):
         """The keys of these students (drawn for those that have none), and
         the erased among them, who get none."""
         ...
+
+
+class StudentKeyRing(KeyRing, Protocol):
+    def destroy(self, student_id: str) -> bool:
+        """Destroy the student's key for good (marking them erased first);
+        False if it was already gone."""
+        ...
+
+
+class AggregateLog(Protocol):
+    def aggregate(self, stream: UUID) -> Aggregate | None:
+        """The aggregate as its stream's events make it, or None for no stream."""
+        ...
+
+    def existing(self, streams: Sequence[UUID]) -> set[UUID]: ...
+
+    def record(self, events: Sequence[CanMutateAggregate[UUID]]) -> int:
+        """One aggregate's new events, all or none; the log position after
+        them. Another writer's event at one of their versions raises an
+        `IntegrityError` that `is_stream_conflict` recognises."""
+        ...
+
+    def is_stream_conflict(self, error: IntegrityError) -> bool: ...
+
+    def head_position(self) -> int: ...

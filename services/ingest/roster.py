@@ -7,19 +7,19 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
+from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from domain.ids import class_stream, learner_stream, objective_stream, profile_stream, school_stream
 from domain.objective import Objective
 from domain.profile import StudentProfile
 from domain.roster import School, SchoolClass
-from infra.eventstore import IntegrityError, LedgerStore, LogBusy
+from infra.eventstore import IntegrityError, LogBusy
 from infra.keys import NAME_CONTEXT as NAME
-from infra.keys import StudentKeys
 from infra.sealing import StudentKey
 from services.errors import Busy, Conflict, InvalidInput, NotFound, error
+from services.ingest.ports import AggregateLog, StudentKeyRing
 from services.ingest.record_locks import RecordLocks
 from services.ingest.schemas import ClassIn, ObjectiveIn, SchoolIn, StudentIn, WriteOut
 
@@ -41,15 +41,15 @@ def _never_created() -> StudentProfile:
 
 
 class RosterWriter:
-    def __init__(self, store: LedgerStore, keys: StudentKeys) -> None:
-        self.store = store
+    def __init__(self, log: AggregateLog, keys: StudentKeyRing) -> None:
+        self.log = log
         self.keys = keys
         self._locks = RecordLocks()
 
     def _upsert(
         self,
         ident: str,
-        stream: object,
+        stream: UUID,
         kind: type[A],
         create: Callable[[], A],
         revise: Callable[[A], None],
@@ -61,7 +61,7 @@ class RosterWriter:
                 try:
                     return self._upsert_once(ident, stream, kind, create, revise)
                 except IntegrityError as e:
-                    if not self.store.indexed.is_stream_conflict(e):
+                    if not self.log.is_stream_conflict(e):
                         raise
                 except LogBusy as e:
                     raise Busy(f"the event log is busy; nothing was stored: {e}") from e
@@ -73,14 +73,13 @@ class RosterWriter:
     def _upsert_once(
         self,
         ident: str,
-        stream: object,
+        stream: UUID,
         kind: type[A],
         create: Callable[[], A],
         revise: Callable[[A], None],
     ) -> WriteOut:
-        try:
-            existing: Aggregate = self.store.repository.get(stream)  # type: ignore[arg-type]
-        except AggregateNotFoundError:
+        existing = self.log.aggregate(stream)
+        if existing is None:
             aggregate: A = create()
             created = True
         else:
@@ -89,12 +88,11 @@ class RosterWriter:
             revise(aggregate)
             created = False
         events = aggregate.collect_events()
-        recordings = self.store.events.put(events) if events else []
-        position = max(r.notification.id for r in recordings) if recordings else self.store.head_position()
+        position = self.log.record(events) if events else self.log.head_position()
         return WriteOut(id=ident, created=created, changed=bool(events), position=position)
 
-    def _exists(self, streams: list[object]) -> set[object]:
-        return set(self.store.indexed.select_heads(streams))  # type: ignore[arg-type]
+    def _exists(self, streams: list[UUID]) -> set[UUID]:
+        return self.log.existing(streams)
 
     def put_school(self, school_id: str, body: SchoolIn) -> WriteOut:
         return self._upsert(
@@ -153,7 +151,7 @@ class RosterWriter:
         `mastery erase` destroys when run again, never a destroyed key with no
         record of who did it and why."""
         streams = [profile_stream(student_id), learner_stream(student_id)]
-        exists = self._exists(streams)  # type: ignore[arg-type]
+        exists = self._exists(streams)
         if profile_stream(student_id) not in exists:
             if learner_stream(student_id) in exists:
                 raise Conflict(
@@ -175,7 +173,7 @@ class RosterWriter:
         self._require_school(body.school_id)
         # A profile stream, or a learning stream a store before schema version 2 opened with the profile.
         streams = [s(sid) for sid in body.student_ids for s in (profile_stream, learner_stream)]
-        known = self._exists(streams)  # type: ignore[arg-type]
+        known = self._exists(streams)
         missing = [
             error(["body", "student_ids", i], f"unknown student {sid!r}")
             for i, sid in enumerate(body.student_ids)
@@ -199,7 +197,7 @@ class RosterWriter:
 
     def put_objective(self, objective_id: str, body: ObjectiveIn) -> WriteOut:
         prereq_streams = [objective_stream(p) for p in body.prerequisites]
-        known = self._exists(prereq_streams)  # type: ignore[arg-type]
+        known = self._exists(prereq_streams)
         missing = [
             error(["body", "prerequisites", i], f"unknown objective {p!r}")
             for i, (p, s) in enumerate(zip(body.prerequisites, prereq_streams, strict=True))

@@ -1,6 +1,6 @@
-"""In-memory adapters for the learning-event writer's ports
-(services/ingest/ports.py): what the unit tests of the write path run it
-against. They keep the real adapters' promises (all or nothing, a stored
+"""In-memory adapters for the ingest writers' ports
+(services/ingest/ports.py): what the unit tests of the write paths run
+them against. They keep the real adapters' promises (all or nothing, a stored
 event id refused, versions from the heads at the moment of appending) and
 nothing more; tests/integration holds the writer to the real stores."""
 
@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.ids import learner_stream, objective_stream, profile_stream
@@ -35,7 +36,7 @@ class InMemoryLearningLog:
         self.recordings: list[Recording] = []
         self.busy = False
         # Runs inside append, before anything is stored: another writer, between check and append.
-        self.meanwhile: Callable[[], None] | None = None
+        self.meanwhile: Callable[[], object] | None = None
 
     def heads_and_index(
         self, streams: Sequence[UUID], event_ids: Sequence[str]
@@ -100,6 +101,53 @@ class InMemoryKeyRing:
         for s in wanted - self.erased - set(self.keys):
             self.keys[s] = StudentKey(s, os.urandom(32))
         return {s: self.keys[s] for s in wanted if s in self.keys}, wanted & self.erased
+
+    def destroy(self, student_id: str) -> bool:
+        self.erased.add(student_id)
+        return self.keys.pop(student_id, None) is not None
+
+
+STREAM_VERSION_TAKEN = (
+    "UNIQUE constraint failed: stored_events.originator_id, stored_events.originator_version"
+)
+
+
+class InMemoryAggregateLog:
+    """Streams of aggregate events, each version taken once."""
+
+    def __init__(self) -> None:
+        self.streams: dict[UUID, list[CanMutateAggregate[UUID]]] = {}
+        self.position = 0
+        # Runs inside record, before anything is stored: another writer, between read and record.
+        self.meanwhile: Callable[[], object] | None = None
+
+    def aggregate(self, stream: UUID) -> Aggregate | None:
+        aggregate: Aggregate | None = None
+        for event in self.streams.get(stream, []):
+            aggregate = event.mutate(aggregate)
+        return aggregate
+
+    def existing(self, streams: Sequence[UUID]) -> set[UUID]:
+        return {s for s in streams if s in self.streams}
+
+    def record(self, events: Sequence[CanMutateAggregate[UUID]]) -> int:
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            meanwhile()
+        stream = self.streams.setdefault(events[0].originator_id, [])
+        if [e.originator_version for e in events] != list(
+            range(len(stream) + 1, len(stream) + 1 + len(events))
+        ):
+            raise IntegrityError(STREAM_VERSION_TAKEN)
+        stream.extend(events)
+        self.position += len(events)
+        return self.position
+
+    def is_stream_conflict(self, error: IntegrityError) -> bool:
+        return str(error) == STREAM_VERSION_TAKEN
+
+    def head_position(self) -> int:
+        return self.position
 
 
 class School:
