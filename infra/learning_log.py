@@ -5,25 +5,10 @@ checked against, and one append of the batch with its index rows."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
 from infra.eventstore import IndexRow, LedgerStore
-from infra.learning_mapper import LearningEventMapper, NewLearningEvent
-
-
-@dataclass(frozen=True)
-class Recording:
-    """Who recorded a batch, when, and under which request. `recorded`: each
-    event's own (recorded_at, recorded_by) when the batch comes from another
-    system, `migrated_by` who brought it in; otherwise the batch's."""
-
-    recorded_at: datetime
-    recorded_by: str
-    request_id: str
-    recorded: Sequence[tuple[datetime, str]] | None = None
-    migrated_by: str | None = None
+from infra.learning_mapper import LearningEventMapper, NewLearningEvent, Recording
 
 
 class StoreLearningLog:
@@ -39,15 +24,7 @@ class StoreLearningLog:
     def append(
         self, events: Sequence[NewLearningEvent], index_rows: Sequence[IndexRow], recording: Recording
     ) -> int:
-        stored = self.mapper.stored_events(
-            events,
-            recorded_at=recording.recorded_at,
-            recorded_by=recording.recorded_by,
-            request_id=recording.request_id,
-            recorded=recording.recorded,
-            migrated_by=recording.migrated_by,
-        )
-        return self.store.indexed.append_batch(stored, index_rows)
+        return self.store.indexed.append_batch(self.mapper.stored_events(events, recording), index_rows)
 
     def head_position(self) -> int:
         return self.store.head_position()

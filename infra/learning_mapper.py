@@ -17,6 +17,7 @@ results differ; the tests compare every learning event class.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -26,10 +27,23 @@ from eventsourcing.utils import get_topic
 
 from domain.learner import LEARNING_EVENT_CLASSES, learning_event
 
-__all__ = ["LearningEventMapper", "NewLearningEvent"]
+__all__ = ["LearningEventMapper", "NewLearningEvent", "Recording"]
 
 # (record type, stream, version, student_id, event_id, occurred_at, payload, sealed personal data)
 NewLearningEvent = tuple[str, UUID, int, str, str, datetime, dict[str, Any], str | None]
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Who recorded a batch, when, and under which request. `recorded`: each
+    event's own (recorded_at, recorded_by) when the batch comes from another
+    system (a backfill), `migrated_by` who brought it in; otherwise the batch's."""
+
+    recorded_at: datetime
+    recorded_by: str
+    request_id: str
+    recorded: Sequence[tuple[datetime, str]] | None = None
+    migrated_by: str | None = None
 
 
 class LearningEventMapper:
@@ -44,24 +58,13 @@ class LearningEventMapper:
         self.versions = {record_type: cls.class_version for record_type, cls in classes}
         self._check_against_library()
 
-    def stored_events(
-        self,
-        events: Iterable[NewLearningEvent],
-        *,
-        recorded_at: datetime,
-        recorded_by: str,
-        request_id: str,
-        recorded: Sequence[tuple[datetime, str]] | None = None,
-        migrated_by: str | None = None,
-    ) -> list[StoredEvent]:
-        """`recorded`: each event's own (recorded_at, recorded_by), for events
-        brought in from another system (a backfill, `migrated_by` who did it);
-        otherwise the batch's."""
+    def stored_events(self, events: Iterable[NewLearningEvent], recording: Recording) -> list[StoredEvent]:
         wrap = self._wrap_datetime()
         encode = self.transcoder.encode
         compressor, cipher = self.mapper.compressor, self.mapper.cipher
         topics, fields, versions = self.topics, self.fields, self.versions
-        timestamp = wrap(recorded_at)
+        timestamp, recorded_by = wrap(recording.recorded_at), recording.recorded_by
+        request_id, recorded, migrated_by = recording.request_id, recording.recorded, recording.migrated_by
         out: list[StoredEvent] = []
         for i, (record_type, stream, version, student_id, event_id, occurred_at, payload, personal) in (
             enumerate(events)
@@ -118,9 +121,7 @@ class LearningEventMapper:
         )
         ours = self.stored_events(
             [("attempt", probe.originator_id, 2, "probe", "probe-event", now, payload, "A1.probe")],
-            recorded_at=now,
-            recorded_by="probe:who",
-            request_id="probe-request",
+            Recording(now, "probe:who", "probe-request"),
         )[0]
         # With a cipher the bytes differ on every call (nonces); compare what it decrypts to.
         if self.mapper.cipher is None and ours != self.mapper.to_stored_event(probe):

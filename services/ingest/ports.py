@@ -17,8 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 
 from infra.eventstore import IndexRow, IntegrityError
-from infra.learning_log import Recording
-from infra.learning_mapper import NewLearningEvent
+from infra.learning_mapper import NewLearningEvent, Recording
 from infra.sealing import StudentKey
 from services.catalog import ObjectiveView
 

@@ -27,8 +27,7 @@ from uuid import UUID
 
 from domain.ids import learner_stream, objective_stream, profile_stream
 from infra.eventstore import IndexRow, IntegrityError, LogBusy
-from infra.learning_log import Recording
-from infra.learning_mapper import NewLearningEvent
+from infra.learning_mapper import NewLearningEvent, Recording
 from infra.sealing import StudentKey
 from services.errors import Busy, Conflict, InvalidInput, error
 from services.ingest.commands import RecordEvents

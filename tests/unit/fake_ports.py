@@ -19,8 +19,7 @@ from domain.ids import learner_stream, objective_stream, profile_stream
 from domain.rules.model import Rule
 from domain.rules.versions import RuleVersion
 from infra.eventstore import IndexRow, LogBusy
-from infra.learning_log import Recording
-from infra.learning_mapper import NewLearningEvent
+from infra.learning_mapper import NewLearningEvent, Recording
 from infra.sealing import StudentKey
 from services.catalog import ObjectiveView
 from services.ingest.writer import EventWriter
@@ -28,15 +27,27 @@ from services.ingest.writer import EventWriter
 SINCE_AUGUST = datetime(2026, 8, 1, tzinfo=UTC)
 
 
-class InMemoryLearningLog:
+class _AnotherWriter:
+    """`meanwhile`, if a test sets it, runs once inside the next write, before
+    anything is stored: another writer, between the writer's read and its write."""
+
     def __init__(self) -> None:
+        self.meanwhile: Callable[[], object] | None = None
+
+    def _let_another_writer_in(self) -> None:
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            meanwhile()
+
+
+class InMemoryLearningLog(_AnotherWriter):
+    def __init__(self) -> None:
+        super().__init__()
         self.heads: dict[UUID, int] = {}
         self.index: dict[str, IndexRow] = {}
         self.events: list[NewLearningEvent] = []
         self.recordings: list[Recording] = []
         self.busy = False
-        # Runs inside append, before anything is stored: another writer, between check and append.
-        self.meanwhile: Callable[[], object] | None = None
 
     def heads_and_index(
         self, streams: Sequence[UUID], event_ids: Sequence[str]
@@ -51,9 +62,7 @@ class InMemoryLearningLog:
     ) -> int:
         if self.busy:
             raise LogBusy("the log's write lock was not had in time")
-        if self.meanwhile is not None:
-            meanwhile, self.meanwhile = self.meanwhile, None
-            meanwhile()
+        self._let_another_writer_in()
         ids = [row.event_id for row in index_rows]
         if len(set(ids)) < len(ids) or any(i in self.index for i in ids):
             raise IntegrityError("duplicate key value violates unique constraint event_index_pkey")
@@ -74,13 +83,11 @@ class InMemoryLearningLog:
         return len(self.events)
 
     def stored(self, record_type: str, student: str, objective: str | None, event_id: str) -> None:
-        """An event some other writer stored: its index row and its stream's head."""
+        """An event another writer stored, through the same append (which numbers it)."""
         stream = learner_stream(student)
-        self.heads[stream] = self.heads.get(stream, 0) + 1
-        self.index[event_id] = IndexRow(event_id, student, record_type, objective, "another writer's hash")
-        self.events.append(
-            (record_type, stream, self.heads[stream], student, event_id, SINCE_AUGUST, {}, None)
-        )
+        event: NewLearningEvent = (record_type, stream, 0, student, event_id, SINCE_AUGUST, {}, None)
+        row = IndexRow(event_id, student, record_type, objective, "another writer's hash")
+        self.append([event], [row], Recording(SINCE_AUGUST, "teacher:another", "another-request"))
 
 
 class InMemoryCatalog:
@@ -112,14 +119,13 @@ STREAM_VERSION_TAKEN = (
 )
 
 
-class InMemoryAggregateLog:
+class InMemoryAggregateLog(_AnotherWriter):
     """Streams of aggregate events, each version taken once."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.streams: dict[UUID, list[CanMutateAggregate[UUID]]] = {}
         self.position = 0
-        # Runs inside record, before anything is stored: another writer, between read and record.
-        self.meanwhile: Callable[[], object] | None = None
 
     def aggregate(self, stream: UUID) -> Aggregate | None:
         aggregate: Aggregate | None = None
@@ -131,9 +137,7 @@ class InMemoryAggregateLog:
         return {s for s in streams if s in self.streams}
 
     def record(self, events: Sequence[CanMutateAggregate[UUID]]) -> int:
-        if self.meanwhile is not None:
-            meanwhile, self.meanwhile = self.meanwhile, None
-            meanwhile()
+        self._let_another_writer_in()
         stream = self.streams.setdefault(events[0].originator_id, [])
         if [e.originator_version for e in events] != list(
             range(len(stream) + 1, len(stream) + 1 + len(events))
@@ -164,8 +168,7 @@ class School:
             self.log.heads[profile_stream(s)] = 1
 
     def erase(self, student: str) -> None:
-        self.keys.keys.pop(student, None)
-        self.keys.erased.add(student)
+        self.keys.destroy(student)
 
     def objective(self, oid: str, rule: dict[str, Any]) -> None:
         version = RuleVersion(1, Rule.model_validate(rule), SINCE_AUGUST, SINCE_AUGUST)

@@ -21,7 +21,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper
 from domain.ids import learner_stream
 from domain.learner import LEARNING_EVENT_CLASSES, learning_event
 from infra.eventstore import LedgerStore
-from infra.learning_mapper import LearningEventMapper, NewLearningEvent
+from infra.learning_mapper import LearningEventMapper, NewLearningEvent, Recording
 from tests.helpers import TRICKY_ATTEMPT_BODY
 
 RECORDED = datetime(2026, 9, 14, 14, 30, 0, 123456, tzinfo=UTC)
@@ -77,9 +77,7 @@ def test_stored_events_equal_the_library_mappers(mapper: Mapper[UUID], record_ty
                 personal=personal,
             )
         )
-    stored = ours.stored_events(
-        new, recorded_at=RECORDED, recorded_by="teacher:Ms Rivera", request_id="req-1"
-    )
+    stored = ours.stored_events(new, Recording(RECORDED, "teacher:Ms Rivera", "req-1"))
     assert stored == [mapper.to_stored_event(e) for e in expected]
     # And the library reads them back as the events (NaN aside, which equals nothing).
     for got, want in zip(stored, expected, strict=True):
@@ -119,10 +117,12 @@ def test_backfilled_events_keep_their_own_recorded_at_and_recorder(record_type: 
         )
     stored = ours.stored_events(
         new,
-        recorded_at=RECORDED,
-        recorded_by="admin:migration",
-        request_id="req-9",
-        recorded=list(zip(when, who, strict=True)),
-        migrated_by="admin:migration",
+        Recording(
+            RECORDED,
+            "admin:migration",
+            "req-9",
+            recorded=list(zip(when, who, strict=True)),
+            migrated_by="admin:migration",
+        ),
     )
     assert stored == [mapper.to_stored_event(e) for e in expected]
