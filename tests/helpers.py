@@ -70,7 +70,9 @@ def seed_roster(
         assert r.status_code in (200, 201), r.text
     position = max(int(r.json()["position"]) for r in writes)
     if wait:
-        assert projected(ledger_of(c), position), f"the read models did not reach {position}"
+        # A bound, not a timing: a fresh consumer group's first batch took over 10 s on a loaded
+        # CI runner (the read models did not reach 4); it returns as soon as they do.
+        assert projected(ledger_of(c), position, timeout=60), f"the read models did not reach {position}"
     return position
 
 
