@@ -70,9 +70,7 @@ def seed_roster(
         assert r.status_code in (200, 201), r.text
     position = max(int(r.json()["position"]) for r in writes)
     if wait:
-        # A bound, not a timing: a fresh consumer group's first batch took over 10 s on a loaded
-        # CI runner (the read models did not reach 4); it returns as soon as they do.
-        assert projected(ledger_of(c), position, timeout=60), f"the read models did not reach {position}"
+        assert projected(ledger_of(c), position), f"the read models did not reach {position}"
     return position
 
 
@@ -145,9 +143,11 @@ def mastery(c: TestClient, student: str, position: int, **params: str) -> dict[s
     return body
 
 
-def projected(ledger: Ledger, position: int, timeout: float = 10.0) -> bool:
+def projected(ledger: Ledger, position: int, timeout: float = 60.0) -> bool:
     """Whether the read models reach `position` within `timeout` s, for a test
-    that reads the tables directly while the runner's thread applies the log."""
+    that reads the tables directly while the runner's thread applies the log.
+    A bound, not a timing (it returns as soon as they do): a fresh consumer
+    group's first batch took over 10 s on a loaded CI runner."""
     deadline = time.monotonic() + timeout
     while ledger.runner.position() < position:
         if time.monotonic() >= deadline:
